@@ -1,0 +1,142 @@
+"""Virtual time: one clock for the fake service, the runner and the handler's own code.
+
+The clock runs at the real rate from a movable origin ("real time plus an offset", like the
+official runner's skip clock), and the runner jumps it forward to the next durable timer whenever
+the execution has nothing else to do. So a 7-day wait costs no wall time, while code that really
+runs (a step doing work, a map branch still busy) sees time pass as it would in Lambda. That
+keeps the SDK's in-process map/parallel resumes working: their real-time queue timeouts are
+computed from virtual timestamps that advance as real time does (protocol.md §5), instead of a
+frozen clock that never lets a resume wave come due.
+
+:meth:`VirtualClock.freeze` makes the handler see the same time through freezegun:
+``datetime.now()`` and ``time.time()`` in a step after a 7-day wait are 7 days later.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+try:  # freezegun keeps the unpatched functions; read them so the clock stays real under it.
+    from freezegun.api import real_datetime as _real_datetime_cls
+    from freezegun.api import real_monotonic as _real_monotonic_fn
+except ImportError:  # pragma: no cover - freezegun is a dependency
+    _real_monotonic_fn = time.monotonic
+    _real_datetime_cls = _dt.datetime
+
+
+class _Real:
+    """The real clock functions, held as class attributes: freezegun rewrites module-level
+    references to them when it starts, but not attributes of classes."""
+
+    monotonic = _real_monotonic_fn
+    datetime = _real_datetime_cls
+
+
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+Duration = float | int | _dt.timedelta
+
+
+def _seconds(duration: Duration) -> float:
+    if isinstance(duration, _dt.timedelta):
+        return duration.total_seconds()
+    return float(duration)
+
+
+class VirtualClock:
+    """Epoch time that ticks at the real rate and jumps forward on demand. Never goes back."""
+
+    def __init__(self, start: _dt.datetime | None = None) -> None:
+        if start is None:
+            start = _Real.datetime.now(_dt.UTC)
+        elif start.tzinfo is None:
+            start = start.replace(tzinfo=_dt.UTC)
+        self._lock = threading.Lock()
+        # (virtual epoch µs, real monotonic s) at the last jump; swapped as one tuple so that
+        # readers on other threads never see half of a jump.
+        self._origin = ((start - _EPOCH) // _dt.timedelta(microseconds=1), _Real.monotonic())
+        self._frozen: Any = None
+
+    # ------------------------------------------------------------- reading
+
+    def now_us(self) -> int:
+        origin_us, origin_real = self._origin
+        return origin_us + int((_Real.monotonic() - origin_real) * 1_000_000)
+
+    def now_ms(self) -> int:
+        """Epoch milliseconds: the service's unit."""
+        return self.now_us() // 1000
+
+    def now(self) -> _dt.datetime:
+        """The virtual time as an aware UTC datetime."""
+        return _EPOCH + _dt.timedelta(microseconds=self.now_us())
+
+    def time(self) -> float:
+        """The virtual time as epoch seconds, like ``time.time()``."""
+        return self.now_us() / 1_000_000
+
+    # ------------------------------------------------------------- moving
+
+    def advance(self, duration: Duration) -> _dt.datetime:
+        """Move forward by ``duration`` (seconds or a timedelta). Returns the new time."""
+        seconds = _seconds(duration)
+        if seconds < 0:
+            raise ValueError(f"the virtual clock only moves forward; got {duration!r}")
+        with self._lock:
+            self._rebase(self.now_us() + int(seconds * 1_000_000))
+        return self.now()
+
+    def advance_to(self, when: _dt.datetime | int) -> _dt.datetime:
+        """Move forward to ``when`` (an aware datetime, or epoch milliseconds). Moving to a time
+        already past is a no-op: virtual time never goes back."""
+        if isinstance(when, _dt.datetime):
+            target_us = (
+                (when if when.tzinfo else when.replace(tzinfo=_dt.UTC)) - _EPOCH
+            ) // _dt.timedelta(microseconds=1)
+        else:
+            target_us = int(when) * 1000
+        with self._lock:
+            if target_us > self.now_us():
+                self._rebase(target_us)
+        return self.now()
+
+    def _rebase(self, origin_us: int) -> None:
+        self._origin = (origin_us, _Real.monotonic())
+        if self._frozen is not None:
+            self._frozen.move_to(self._naive_now())
+
+    def _naive_now(self) -> _dt.datetime:
+        return _Real.datetime(1970, 1, 1) + _dt.timedelta(microseconds=self.now_us())
+
+    # ------------------------------------------------------------- freezegun
+
+    @contextmanager
+    def freeze(self) -> Iterator[VirtualClock]:
+        """Make ``datetime``/``time`` everywhere in the process follow this clock.
+
+        freezegun's ticking mode advances at the real rate from the time it is moved to, which is
+        exactly this clock's behaviour; every jump of the clock moves freezegun with it.
+        """
+        import freezegun
+
+        freezer = freezegun.freeze_time(self._naive_now(), tick=True)
+        factory = freezer.start()
+        self._frozen = factory
+        try:
+            factory.move_to(self._naive_now())
+            yield self
+        finally:
+            self._frozen = None
+            freezer.stop()
+
+    @property
+    def is_frozen(self) -> bool:
+        """Whether the process's ``datetime``/``time`` currently follow this clock."""
+        return self._frozen is not None
+
+    def __repr__(self) -> str:
+        return f"VirtualClock({self.now().isoformat()})"

@@ -1,0 +1,31 @@
+"""Lambda's part: invoke the handler, interpret its output, move virtual time, re-invoke."""
+
+from pytest_durable.runner.driver import ExecutionDriver
+from pytest_durable.runner.environment import DurableEnvironment, DurableSettings
+from pytest_durable.runner.errors import (
+    DurableRunError,
+    ExecutionBlockedError,
+    ExecutionStuckError,
+    HandlerContractError,
+    InvocationFailedError,
+    TooManyInvocationsError,
+)
+from pytest_durable.runner.invocation import HandlerTimeoutError
+from pytest_durable.runner.result import ErrorInfo, ExecutionResult, InvocationRecord, OperationView
+
+__all__ = [
+    "DurableEnvironment",
+    "DurableRunError",
+    "DurableSettings",
+    "ErrorInfo",
+    "ExecutionBlockedError",
+    "ExecutionDriver",
+    "ExecutionResult",
+    "ExecutionStuckError",
+    "HandlerContractError",
+    "HandlerTimeoutError",
+    "InvocationFailedError",
+    "InvocationRecord",
+    "OperationView",
+    "TooManyInvocationsError",
+]

@@ -1,0 +1,179 @@
+"""The environment a test runs durable functions in: fake service, virtual clock, Lambda's role.
+
+``DurableEnvironment`` owns everything with a lifetime: the virtual clock (and freezegun, so
+handler code sees it), the service, the boto3 client the SDK is given, and the SDK patches.
+Enter it as a context manager, or get one from the ``durable`` pytest fixture.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import re
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, fields, replace
+from types import TracebackType
+from typing import Any
+
+from aws_durable_execution_sdk_python import __about__ as sdk_about
+
+from pytest_durable.clock import VirtualClock
+from pytest_durable.runner.driver import ExecutionDriver
+from pytest_durable.runner.result import ExecutionResult
+from pytest_durable.runner.sdk import prompt_checkpoint_shutdown, sdk_client
+from pytest_durable.service import DurableService
+from pytest_durable.service.service import MAX_EXECUTION_TIMEOUT_SECONDS
+from pytest_durable.transport import Router, make_client
+
+Handler = Callable[[Any, Any], Any]
+_UNSET: Any = object()
+
+
+@dataclass(frozen=True)
+class DurableSettings:
+    """Per-environment settings; each is also a ``@pytest.mark.durable(...)`` keyword."""
+
+    #: Virtual time at which the environment starts (default: the real current time).
+    start: _dt.datetime | None = None
+    #: Whether ``datetime``/``time`` in the handler follow the virtual clock (through freezegun).
+    freeze_time: bool = True
+    #: DurableConfig.ExecutionTimeout in seconds; None means the longest the service allows.
+    execution_timeout: int | None = None
+    #: Upper bound on invocations of one execution; a run never loops forever.
+    max_invocations: int = 1000
+    #: Consecutive crashed invocations tolerated before the run stops with the crash.
+    max_failed_invocations: int = 5
+    #: Wall-clock seconds one invocation may take before it counts as hung.
+    invocation_wall_timeout: float = 60.0
+    region: str = "us-east-1"
+    account_id: str = "123456789012"
+
+    @classmethod
+    def names(cls) -> set[str]:
+        return {f.name for f in fields(cls)}
+
+    def updated(self, **changes: Any) -> DurableSettings:
+        unknown = set(changes) - self.names()
+        if unknown:
+            raise TypeError(
+                f"Unknown pytest-durable setting(s): {', '.join(sorted(unknown))}. "
+                f"Known settings: {', '.join(sorted(self.names()))}"
+            )
+        return replace(self, **changes)
+
+
+def function_name_for(handler: Handler) -> str:
+    """A Lambda function name (``[a-zA-Z0-9_-]``, at most 64) derived from the handler's name."""
+    raw = getattr(handler, "__name__", None) or type(handler).__name__
+    return re.sub(r"[^a-zA-Z0-9_-]", "-", raw)[:64] or "handler"
+
+
+class DurableEnvironment:
+    """Run durable handlers against the fake service on a virtual clock.
+
+    >>> with DurableEnvironment() as env:               # doctest: +SKIP
+    ...     result = env.run(handler, {"order": 1})
+    ...     assert result.status == "SUCCEEDED"
+    """
+
+    def __init__(self, settings: DurableSettings | None = None, **overrides: Any) -> None:
+        self.settings = (settings or DurableSettings()).updated(**overrides)
+        self.clock = VirtualClock(self.settings.start)
+        self.service = DurableService(
+            self.clock.now_ms, region=self.settings.region, account_id=self.settings.account_id
+        )
+        self.router = Router(self.service)
+        #: A real boto3 ``lambda`` client on the fake service, for test code.
+        self.client = make_client(self.router, region=self.settings.region)
+        self._sdk_client = make_client(
+            self.router,
+            region=self.settings.region,
+            user_agent_extra=f"aws-durable-execution-sdk-python/{sdk_about.__version__}",
+        )
+        self._stack: ExitStack | None = None
+        self.prompt_shutdown = False
+
+    def __enter__(self) -> DurableEnvironment:
+        stack = ExitStack()
+        try:
+            if self.settings.freeze_time:
+                stack.enter_context(self.clock.freeze())
+            self.prompt_shutdown = stack.enter_context(prompt_checkpoint_shutdown())
+            stack.enter_context(sdk_client(self._sdk_client))
+        except BaseException:
+            stack.close()
+            raise
+        self._stack = stack
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._stack is not None:
+            self._stack.close()
+            self._stack = None
+
+    def _require_entered(self) -> None:
+        if self._stack is None:
+            raise RuntimeError(
+                "Use DurableEnvironment as a context manager (`with DurableEnvironment() as env:`)"
+                " or through the `durable` pytest fixture before running handlers."
+            )
+
+    # ------------------------------------------------------------------ runs
+
+    def start(
+        self,
+        handler: Handler,
+        event: Any = None,
+        *,
+        input_payload: str | None = _UNSET,
+        function_name: str | None = None,
+        execution_name: str | None = None,
+        execution_timeout: int | None = None,
+    ) -> ExecutionDriver:
+        """Start an execution without running it: the returned driver invokes it step by step."""
+        self._require_entered()
+        payload = json.dumps(event) if input_payload is _UNSET else input_payload
+        timeout = execution_timeout or self.settings.execution_timeout
+        execution = self.service.start_execution(
+            function_name or function_name_for(handler),
+            payload,
+            execution_name=execution_name,
+            execution_timeout_seconds=timeout or MAX_EXECUTION_TIMEOUT_SECONDS,
+        )
+        return ExecutionDriver(
+            service=self.service,
+            clock=self.clock,
+            handler=handler,
+            arn=execution.arn,
+            settings=self.settings,
+            explicit_timeout=timeout is not None,
+        )
+
+    def run(
+        self,
+        handler: Handler,
+        event: Any = None,
+        *,
+        input_payload: str | None = _UNSET,
+        function_name: str | None = None,
+        execution_name: str | None = None,
+        execution_timeout: int | None = None,
+    ) -> ExecutionResult:
+        """Run an execution to its end, re-invoking the handler as Lambda would, and return the
+        result. ``event`` is JSON-encoded as the execution input; pass ``input_payload`` to give
+        the input text verbatim instead."""
+        driver = self.start(
+            handler,
+            event,
+            input_payload=input_payload,
+            function_name=function_name,
+            execution_name=execution_name,
+            execution_timeout=execution_timeout,
+        )
+        return driver.run()

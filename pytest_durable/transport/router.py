@@ -1,0 +1,419 @@
+"""One router for every transport: HTTP request in, service call, HTTP response out.
+
+Routes, parameter locations, status codes and output serialization all come from botocore's own
+``lambda`` service model (rest-json), so the fake answers on exactly the paths, methods and codes
+the real client uses, for the 12 durable-execution operations. The in-process transport (a
+botocore ``before-send`` hook) and the loopback HTTP server both call :meth:`Router.handle`.
+
+The router checks what the real front end checks before the service sees a request: that the
+route exists, the body parses, required members are present and values have the model's types
+and (for top-level members) its length, range, pattern and enum constraints. Semantic checks on
+the contents of a checkpoint batch belong to the service, whose messages name the update.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import json
+import os
+import re
+import urllib.parse
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import botocore.session
+from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
+
+from pytest_durable.service.errors import (
+    InvalidParameterValueException,
+    ResourceNotFoundException,
+    ServiceError,
+    ServiceException,
+)
+from pytest_durable.service.model import EPOCH
+
+if TYPE_CHECKING:
+    from pytest_durable.service import DurableService
+
+# The durable-execution operations of the Lambda API (botocore ``lambda`` model, 2015-03-31).
+DURABLE_OPERATIONS = (
+    "CheckpointDurableExecution",
+    "GetDurableExecutionState",
+    "GetDurableExecution",
+    "GetDurableExecutionHistory",
+    "ListDurableExecutionsByFunction",
+    "SendDurableExecutionCallbackSuccess",
+    "SendDurableExecutionCallbackFailure",
+    "SendDurableExecutionCallbackHeartbeat",
+    "StopDurableExecution",
+    "PauseDurableExecution",
+    "ResumeDurableExecution",
+    "DeleteDurableExecution",
+)
+# Lambda's request payload limit for these APIs (a callback result is at most 256 KiB larger
+# than the model's 1 MiB; checkpoint payloads up to 6 MiB).
+MAX_BODY_BYTES = 7 * 1024 * 1024
+
+
+class UnknownOperationException(ServiceError):
+    code = "UnknownOperationException"
+    status = 404
+    error_kind = "User"
+
+
+class MethodNotAllowedException(ServiceError):
+    code = "MethodNotAllowedException"
+    status = 405
+    error_kind = "User"
+
+
+class RequestTooLargeException(ServiceError):
+    code = "RequestTooLargeException"
+    status = 413
+    error_kind = "User"
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class _Route:
+    operation: OperationModel
+    method: str
+    pattern: re.Pattern[str]
+    labels: tuple[str, ...]
+    method_name: str = field(default="")
+
+
+@cache
+def lambda_model() -> ServiceModel:
+    """botocore's ``lambda`` service model, loaded once per process."""
+    return _botocore_session().get_service_model("lambda")
+
+
+@cache
+def _botocore_session() -> botocore.session.Session:
+    # Blind to the user's AWS profile and config files: nothing here may depend on, or read,
+    # the machine's AWS setup. Explicit client arguments override the environment variables.
+    return botocore.session.Session(
+        session_vars={
+            "profile": (None, None, None, None),
+            "config_file": (None, None, os.devnull, None),
+            "credentials_file": (None, None, os.devnull, None),
+        }
+    )
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+@cache
+def _routes() -> tuple[_Route, ...]:
+    model = lambda_model()
+    routes = []
+    for name in DURABLE_OPERATIONS:
+        operation = model.operation_model(name)
+        uri = operation.http["requestUri"]
+        labels = tuple(re.findall(r"{(\w+)}", uri))
+        regex = re.sub(
+            r"{(\w+)}",
+            lambda m: f"(?P<{m.group(1)}>[^/]+)",
+            re.escape(uri).replace(r"\{", "{").replace(r"\}", "}"),
+        )
+        routes.append(
+            _Route(
+                operation=operation,
+                method=operation.http["method"],
+                pattern=re.compile(f"^{regex}$"),
+                labels=labels,
+                method_name=_snake(name),
+            )
+        )
+    return tuple(routes)
+
+
+class Router:
+    """Dispatches HTTP requests for the durable APIs to one :class:`DurableService`."""
+
+    def __init__(self, service: DurableService) -> None:
+        self.service = service
+
+    def handle(
+        self, method: str, url_path: str, headers: dict[str, str], body: bytes
+    ) -> HttpResponse:
+        """Answer one request. Never raises: every failure becomes an AWS-shaped error."""
+        try:
+            if len(body) > MAX_BODY_BYTES:
+                raise RequestTooLargeException(
+                    f"Request body is {len(body)} bytes; the limit is {MAX_BODY_BYTES}"
+                )
+            path, _, query = url_path.partition("?")
+            route, labels = self._match(method.upper(), path)
+            params = _parse_input(
+                route, labels, urllib.parse.parse_qs(query, keep_blank_values=True), body
+            )
+            output = getattr(self.service, route.method_name)(**params)
+            return _serialize_output(route.operation, output)
+        except ServiceError as error:
+            return error_response(error)
+        except Exception as error:
+            return error_response(
+                ServiceException(
+                    f"Internal error in the fake service: {type(error).__name__}: {error}"
+                )
+            )
+
+    @staticmethod
+    def _match(method: str, path: str) -> tuple[_Route, dict[str, str]]:
+        path_matched = False
+        for route in _routes():
+            found = route.pattern.match(path)
+            if found is None:
+                continue
+            path_matched = True
+            if route.method == method:
+                return route, {k: urllib.parse.unquote(v) for k, v in found.groupdict().items()}
+        if path_matched:
+            allowed = sorted(r.method for r in _routes() if r.pattern.match(path))
+            raise MethodNotAllowedException(
+                f"{method} is not allowed on {path}; use {' or '.join(allowed)}"
+            )
+        raise UnknownOperationException(
+            f"No durable-execution API at {method} {path}. The fake serves: "
+            + ", ".join(DURABLE_OPERATIONS)
+        )
+
+
+def error_response(error: ServiceError) -> HttpResponse:
+    """An error answer botocore parses to ``error.code``: the code in ``X-Amzn-ErrorType`` and in
+    the JSON body's ``__type`` (``RestJSONParser`` reads either), the message in ``message``."""
+    return HttpResponse(
+        status=error.status,
+        headers={
+            "Content-Type": "application/json",
+            "X-Amzn-ErrorType": error.code,
+        },
+        body=json.dumps(error.to_wire()).encode(),
+    )
+
+
+# --------------------------------------------------------------------- input
+
+
+def _parse_input(
+    route: _Route, labels: dict[str, str], query: dict[str, list[str]], body: bytes
+) -> dict[str, Any]:
+    shape = route.operation.input_shape
+    if shape is None:
+        return {}
+    params: dict[str, Any] = {}
+    payload_member = shape.serialization.get("payload")
+    body_members = {}
+    for name, member in shape.members.items():
+        location = member.serialization.get("location")
+        if location == "uri":
+            params[name] = labels[member.serialization.get("name", name)]
+        elif location == "querystring":
+            wire_name = member.serialization.get("name", name)
+            if wire_name in query:
+                params[name] = _from_query(name, member, query[wire_name])
+        elif location == "header":
+            continue
+        elif name == payload_member:
+            value = _parse_payload(name, member, body)
+            if value is not None:
+                params[name] = value
+        else:
+            body_members[name] = member
+    if body_members and body.strip():
+        document = _json_object(body)
+        for name, member in body_members.items():
+            if name in document and document[name] is not None:
+                params[name] = _check_value(name, member, document[name], top_level=True)
+    _check_required(shape, params, "")
+    for name, member in shape.members.items():
+        if name in params and member.serialization.get("location") in ("uri", "querystring"):
+            _check_constraints(name, member, params[name])
+    return params
+
+
+def _parse_payload(name: str, member: Shape, body: bytes) -> Any:
+    if member.type_name == "blob":
+        return body if body else None
+    if not body.strip():
+        return None
+    return _check_value(name, member, _json_object(body), top_level=True)
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InvalidParameterValueException(
+            f"The request body is not valid JSON ({error}); send a JSON object"
+        ) from None
+    if not isinstance(document, dict):
+        raise InvalidParameterValueException(
+            f"The request body must be a JSON object, not {type(document).__name__}"
+        )
+    return document
+
+
+def _from_query(name: str, member: Shape, values: list[str]) -> Any:
+    if member.type_name == "list":
+        return [_scalar_from_text(name, member.member, v) for v in values]  # type: ignore[attr-defined]
+    return _scalar_from_text(name, member, values[-1])
+
+
+def _scalar_from_text(name: str, shape: Shape, text: str) -> Any:
+    kind = shape.type_name
+    try:
+        if kind in {"integer", "long"}:
+            return int(text)
+        if kind == "boolean":
+            if text not in ("true", "false"):
+                raise ValueError(text)
+            return text == "true"
+        if kind == "timestamp":
+            return _parse_timestamp(text)
+    except ValueError:
+        raise InvalidParameterValueException(f"{name}: {text!r} is not a valid {kind}") from None
+    return text
+
+
+def _parse_timestamp(text: str) -> _dt.datetime:
+    try:
+        return EPOCH + _dt.timedelta(seconds=float(text))
+    except ValueError:
+        value = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return value if value.tzinfo else value.replace(tzinfo=_dt.UTC)
+
+
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "long": (int,),
+    "boolean": (bool,),
+    "structure": (dict,),
+    "list": (list,),
+    "map": (dict,),
+    "timestamp": (int, float, str),
+    "blob": (str,),
+    "double": (int, float),
+    "float": (int, float),
+}
+
+
+def _check_value(path: str, shape: Shape, value: Any, *, top_level: bool = False) -> Any:
+    """Check a JSON value against its shape's type (recursively) and return it."""
+    expected = _JSON_TYPES.get(shape.type_name, (object,))
+    if not isinstance(value, expected) or (
+        shape.type_name in ("integer", "long") and isinstance(value, bool)
+    ):
+        raise InvalidParameterValueException(
+            f"{path}: expected a {shape.type_name}, got {type(value).__name__} {value!r:.60}"
+        )
+    if isinstance(shape, StructureShape):
+        for name, member in shape.members.items():
+            if name in value and value[name] is not None:
+                _check_value(f"{path}.{name}", member, value[name])
+        _check_required(shape, value, f"{path}.")
+    elif shape.type_name == "list":
+        for index, item in enumerate(value):
+            _check_value(f"{path}[{index}]", shape.member, item)  # type: ignore[attr-defined]
+    if top_level:
+        _check_constraints(path, shape, value)
+    return value
+
+
+def _check_required(shape: StructureShape, value: dict[str, Any], prefix: str) -> None:
+    for name in shape.required_members:
+        if value.get(name) is None:
+            raise InvalidParameterValueException(f"Missing required parameter {prefix}{name}")
+
+
+def _check_constraints(path: str, shape: Shape, value: Any) -> None:
+    metadata = shape.metadata
+    if shape.type_name == "string":
+        enum = getattr(shape, "enum", None)
+        if enum and value not in enum:
+            raise InvalidParameterValueException(
+                f"{path}: {value!r} is not one of {', '.join(enum)}"
+            )
+        if "min" in metadata and len(value) < metadata["min"]:
+            raise InvalidParameterValueException(
+                f"{path}: length must be at least {metadata['min']}"
+            )
+        if "max" in metadata and len(value) > metadata["max"]:
+            raise InvalidParameterValueException(
+                f"{path}: length {len(value)} exceeds the maximum of {metadata['max']}"
+            )
+        if "pattern" in metadata and not re.fullmatch(metadata["pattern"], value):
+            raise InvalidParameterValueException(
+                f"{path}: {value!r:.80} does not match the pattern {metadata['pattern']}"
+            )
+    elif shape.type_name in ("integer", "long"):
+        if "min" in metadata and value < metadata["min"]:
+            raise InvalidParameterValueException(f"{path}: must be at least {metadata['min']}")
+        if "max" in metadata and value > metadata["max"]:
+            raise InvalidParameterValueException(f"{path}: must be at most {metadata['max']}")
+    elif shape.type_name == "list":
+        for item in value:
+            _check_constraints(f"{path}[]", shape.member, item)  # type: ignore[attr-defined]
+
+
+# -------------------------------------------------------------------- output
+
+
+def _serialize_output(operation: OperationModel, output: dict[str, Any]) -> HttpResponse:
+    shape = operation.output_shape
+    status = int(operation.http.get("responseCode", 200))
+    headers = {"Content-Type": "application/json"}
+    if shape is None:
+        return HttpResponse(status, headers, b"{}")
+    document = _to_json(shape, output)
+    return HttpResponse(status, headers, json.dumps(document, separators=(",", ":")).encode())
+
+
+def _to_json(shape: Shape, value: Any) -> Any:
+    kind = shape.type_name
+    if kind == "structure":
+        return {
+            name: _to_json(member, value[name])
+            for name, member in shape.members.items()  # type: ignore[attr-defined]
+            if value.get(name) is not None
+        }
+    if kind == "list":
+        return [_to_json(shape.member, item) for item in value]  # type: ignore[attr-defined]
+    if kind == "map":
+        return {k: _to_json(shape.value, v) for k, v in value.items()}  # type: ignore[attr-defined]
+    if kind == "timestamp":
+        # Epoch seconds with millisecond precision, as the Lambda API sends them.
+        return (value - EPOCH) / _dt.timedelta(milliseconds=1) / 1000
+    if kind == "blob":
+        raw = value if isinstance(value, bytes) else str(value).encode()
+        return base64.b64encode(raw).decode("ascii")
+    return value
+
+
+def botocore_session() -> botocore.session.Session:
+    """The process-wide botocore session whose loader caches the ``lambda`` model."""
+    return _botocore_session()
+
+
+__all__ = [
+    "DURABLE_OPERATIONS",
+    "HttpResponse",
+    "ResourceNotFoundException",
+    "Router",
+    "botocore_session",
+    "error_response",
+    "lambda_model",
+]
