@@ -16,25 +16,20 @@ from __future__ import annotations
 
 import datetime as _dt
 import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-try:  # freezegun keeps the unpatched functions; read them so the clock stays real under it.
-    from freezegun.api import real_datetime as _real_datetime_cls
-    from freezegun.api import real_monotonic as _real_monotonic_fn
-except ImportError:  # pragma: no cover - freezegun is a dependency
-    _real_monotonic_fn = time.monotonic
-    _real_datetime_cls = _dt.datetime
+from freezegun import api as _freezegun_api
 
 
 class _Real:
     """The real clock functions, held as class attributes: freezegun rewrites module-level
-    references to them when it starts, but not attributes of classes."""
+    references to them when it starts, but not attributes of classes. freezegun keeps the
+    unpatched originals, so this works even if the module is imported while time is frozen."""
 
-    monotonic = _real_monotonic_fn
-    datetime = _real_datetime_cls
+    monotonic: Callable[[], float] = _freezegun_api.real_monotonic
+    datetime: type[_dt.datetime] = _freezegun_api.real_datetime
 
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)

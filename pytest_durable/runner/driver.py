@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pytest_durable.runner.errors import (
     ExecutionBlockedError,
@@ -19,7 +19,7 @@ from pytest_durable.runner.invocation import (
     invoke_handler,
 )
 from pytest_durable.runner.result import ExecutionResult
-from pytest_durable.service import DurableService, OperationStatus
+from pytest_durable.service import DurableService, Execution, OperationStatus
 
 if TYPE_CHECKING:
     from pytest_durable.clock import VirtualClock
@@ -51,7 +51,7 @@ class ExecutionDriver:
         self._last_crash: BaseException | None = None
 
     @property
-    def execution(self) -> Any:
+    def execution(self) -> Execution:
         return self.service.execution(self.arn)
 
     @property

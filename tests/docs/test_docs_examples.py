@@ -1,0 +1,51 @@
+"""Every Python example in the docs and README runs, as a user would run it.
+
+A block whose first line is ``# test-file`` is a test module: it is written to a temporary
+directory and run by pytest in-process (no conftest: the plugin loads from its entry point).
+A block whose first line is ``# script`` is executed as a plain script.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCUMENTS = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
+_BLOCK = re.compile(r"```python\n(# (test-file|script)\n.*?)```", re.DOTALL)
+
+
+def _examples() -> list[pytest.param]:
+    found = []
+    for document in DOCUMENTS:
+        text = document.read_text()
+        for match in _BLOCK.finditer(text):
+            line = text[: match.start()].count("\n") + 1
+            found.append(
+                pytest.param(
+                    match.group(2),
+                    match.group(1),
+                    id=f"{document.name}:{line}",
+                )
+            )
+    return found
+
+
+EXAMPLES = _examples()
+
+
+def test_the_docs_have_examples():
+    assert len(EXAMPLES) >= 6
+
+
+@pytest.mark.parametrize(("kind", "code"), EXAMPLES)
+def test_example_runs(kind: str, code: str, pytester: pytest.Pytester) -> None:
+    if kind == "script":
+        exec(compile(code, "<docs example>", "exec"), {"__name__": "__docs__"})
+        return
+    pytester.makepyfile(test_example=code)
+    outcome = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q")
+    passed = len(re.findall(r"^def test_", code, flags=re.MULTILINE))
+    outcome.assert_outcomes(passed=passed)
