@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import freezegun
 from freezegun import api as _freezegun_api
 
 
@@ -33,6 +34,8 @@ class _Real:
 
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+# Modules that keep real time under freeze(): pytest's durations and reports.
+REAL_TIME_MODULES = ("_pytest.timing", "_pytest.terminal", "_pytest.runner")
 Duration = float | int | _dt.timedelta
 
 
@@ -116,9 +119,18 @@ class VirtualClock:
         freezegun's ticking mode advances at the real rate from the time it is moved to, which is
         exactly this clock's behaviour; every jump of the clock moves freezegun with it.
         """
-        import freezegun
-
-        freezer = freezegun.freeze_time(self._naive_now(), tick=True)
+        # freezegun's default ignore list makes a fake clock function return *real* time when
+        # one of the caller's 5 nearest frames is in an ignored module, such as `threading` or
+        # `queue`. Code a few frames below `threading.Thread.run` (the SDK's worker threads, or
+        # our invocation thread) would then mix two clocks, e.g. `subprocess.run(timeout=60)`
+        # timing out at once. One clock for everything; only pytest's own timing and reporting
+        # keep real time.
+        saved_ignore = list(freezegun.config.settings.default_ignore_list)
+        freezegun.configure(default_ignore_list=list(REAL_TIME_MODULES))
+        try:
+            freezer = freezegun.freeze_time(self._naive_now(), tick=True)
+        finally:
+            freezegun.configure(default_ignore_list=saved_ignore)
         factory = freezer.start()
         self._frozen = factory
         try:

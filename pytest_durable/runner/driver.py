@@ -166,7 +166,9 @@ class ExecutionDriver:
         unfinished = [
             f"{op.type.value} {op.name or op.id!r} is {op.status.value}"
             for op in execution.operations.values()
-            if op.id != root and not op.status.is_terminal and op.status is not OperationStatus.READY
+            if op.id != root
+            and not op.status.is_terminal
+            and op.status is not OperationStatus.READY
         ]
         raise ExecutionStuckError(
             "The handler returned PENDING, but the execution has nothing pending: no timer, "

@@ -25,6 +25,7 @@ from pytest_durable.runner.sdk import prompt_checkpoint_shutdown, sdk_client
 from pytest_durable.service import DurableService
 from pytest_durable.service.service import MAX_EXECUTION_TIMEOUT_SECONDS
 from pytest_durable.transport import Router, make_client
+from pytest_durable.transport.http import HttpEndpoint
 
 Handler = Callable[[Any, Any], Any]
 _UNSET: Any = object()
@@ -92,6 +93,7 @@ class DurableEnvironment:
             user_agent_extra=f"aws-durable-execution-sdk-python/{sdk_about.__version__}",
         )
         self._stack: ExitStack | None = None
+        self._http: HttpEndpoint | None = None
         self.prompt_shutdown = False
 
     def __enter__(self) -> DurableEnvironment:
@@ -116,6 +118,16 @@ class DurableEnvironment:
         if self._stack is not None:
             self._stack.close()
             self._stack = None
+            self._http = None
+
+    def http_endpoint(self) -> HttpEndpoint:
+        """This environment's service over loopback HTTP (started on first use, stopped with the
+        environment): for handlers in another process, or any client given its ``url``."""
+        self._require_entered()
+        if self._http is None:
+            assert self._stack is not None
+            self._http = self._stack.enter_context(HttpEndpoint(self.router))
+        return self._http
 
     def _require_entered(self) -> None:
         if self._stack is None:

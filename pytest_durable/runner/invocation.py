@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import traceback
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -39,7 +38,7 @@ class LambdaContext:
         return max(0, self.deadline_ms - self.clock.now_ms())
 
     def log(self, msg: str) -> None:  # pragma: no cover - Lambda's logger shim
-        print(msg)  # noqa: T201
+        print(msg)
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,9 @@ class InvocationOutcome:
         runtime reports it: the exception class name; a process exit is ``Runtime.ExitError``)."""
         assert self.exception is not None
         error = self.exception
-        error_type = "Runtime.ExitError" if isinstance(error, SystemExit) else type(error).__name__
+        error_type = getattr(error, "error_type", None) or (
+            "Runtime.ExitError" if isinstance(error, SystemExit) else type(error).__name__
+        )
         return {
             "ErrorType": error_type,
             "ErrorMessage": str(error),
@@ -84,7 +85,7 @@ def invoke_handler(
     def call() -> None:
         try:
             outcome.append(InvocationOutcome(output=handler(event, context)))
-        except BaseException as error:  # noqa: BLE001 - a crash is an outcome, SystemExit too
+        except BaseException as error:
             outcome.append(InvocationOutcome(exception=error))
 
     worker = threading.Thread(target=call, name=f"lambda-{context.aws_request_id[:8]}", daemon=True)
@@ -98,7 +99,3 @@ def invoke_handler(
             f"@pytest.mark.durable(invocation_wall_timeout=...) if it is merely slow."
         )
     return outcome[0]
-
-
-def new_request_id() -> str:
-    return str(uuid.uuid4())

@@ -7,6 +7,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from aws_durable_execution_sdk_python.exceptions import SerDesError
+from aws_durable_execution_sdk_python.serdes import EXTENDED_TYPES_SERDES, SerDes, SerDesContext
+
 from pytest_durable.service import Execution, ms_to_datetime
 from pytest_durable.service.model import Operation
 
@@ -36,8 +39,15 @@ class ErrorInfo:
 
 
 def _decode(payload: str | None) -> Any:
+    """Decode a payload written with the SDK's default serdes (plain JSON for the execution
+    result; the SDK's tagged envelope ``{"t": ..., "v": ...}`` for operation results), falling
+    back to plain JSON and then to the raw text for payloads written by a custom serdes."""
     if payload is None or payload == "":
         return None
+    try:
+        return EXTENDED_TYPES_SERDES.deserialize(payload)
+    except (SerDesError, ValueError, TypeError):
+        pass
     try:
         return json.loads(payload)
     except ValueError:
@@ -63,8 +73,15 @@ class OperationView:
 
     @property
     def result(self) -> Any:
-        """The result decoded from JSON (the SDK's default serdes), or the raw text."""
+        """The result as the handler saw it, decoded with the SDK's default serdes (for a map or
+        parallel, the SDK's ``BatchResult``). Use ``decode(serdes)`` for a custom serdes."""
         return _decode(self.result_payload)
+
+    def decode(self, serdes: SerDes[Any]) -> Any:
+        """The result decoded with the given SDK ``SerDes`` (the one the step was given)."""
+        if self.result_payload is None:
+            return None
+        return serdes.deserialize(self.result_payload, SerDesContext(self.id, ""))
 
     @classmethod
     def build_tree(cls, operations: list[Operation]) -> list[OperationView]:

@@ -27,12 +27,12 @@ def sdk_client(client: Any) -> Iterator[None]:
     (protocol.md §2). Setting it is the SDK's own cache, so the handler is run exactly as in
     Lambda; restoring it afterwards keeps one test's client out of the next.
     """
-    previous = LambdaClient._cached_boto_client  # noqa: SLF001 - the SDK's documented cache
-    LambdaClient._cached_boto_client = client  # noqa: SLF001
+    previous = LambdaClient._cached_boto_client
+    LambdaClient._cached_boto_client = client
     try:
         yield
     finally:
-        LambdaClient._cached_boto_client = previous  # noqa: SLF001
+        LambdaClient._cached_boto_client = previous
 
 
 # --------------------------------------------------------------- prompt shutdown
@@ -56,7 +56,7 @@ def prompt_shutdown_supported() -> bool:
     """Whether the installed SDK has the checkpoint-thread structure the shutdown wake relies on."""
     if not all(hasattr(sdk_state, name) for name in _REQUIRED_STATE_ATTRIBUTES):
         return False
-    signal_type = sdk_state._Signal  # noqa: SLF001
+    signal_type = sdk_state._Signal
     execution_state = sdk_state.ExecutionState
     return (
         hasattr(signal_type, "REFRESH_WAKE")
@@ -70,12 +70,12 @@ def _stop_and_wake(self: Any) -> None:
     _original_stop(self)
     pending = getattr(self, "_checkpoint_queue", None)
     if isinstance(pending, queue.Queue):
-        pending.put(sdk_state._Signal.REFRESH_WAKE)  # noqa: SLF001
+        pending.put(sdk_state._Signal.REFRESH_WAKE)
 
 
 @contextmanager
 def prompt_checkpoint_shutdown() -> Iterator[bool]:
-    """Install the shutdown wake for the duration (reference-counted). Yields whether it is active."""
+    """Install the shutdown wake for the duration (reference-counted); yield whether it is on."""
     global _install_count, _original_stop  # noqa: PLW0603 - one process-wide patch
     supported = prompt_shutdown_supported()
     if not supported:

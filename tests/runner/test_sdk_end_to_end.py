@@ -295,6 +295,33 @@ def test_parallel_resumes_a_waiting_branch_in_process(durable):
     assert len(succeeded) == 1
 
 
+@pytest.mark.durable(start=datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC))
+def test_in_process_resume_works_when_virtual_time_is_far_ahead_of_real_time(durable):
+    # The resume wave is scheduled in virtual time (2030) by the handler thread and released by
+    # the SDK's checkpoint thread: both must read the same clock, or it is held until 2030.
+    @durable_execution
+    def handler(event, context: DurableContext):
+        context.wait(Duration.from_days(7), name="jump")  # moves virtual time further ahead
+        return context.parallel(
+            [
+                lambda ctx: ctx.wait(Duration.from_seconds(1)) or "waited",
+                lambda ctx: ready.wait(timeout=10) and "busy done",
+            ]
+        ).get_results()
+
+    ready.clear()
+    timer = threading.Timer(1.3, ready.set)
+    timer.start()
+    started = _Real.perf_counter()
+    try:
+        result = durable.run(handler)
+    finally:
+        timer.cancel()
+    assert result.output == ["waited", "busy done"]
+    assert len(result.invocations) == 2  # one for the 7-day wait; the 1 s wait resumed in-process
+    assert _Real.perf_counter() - started < 5
+
+
 @durable_execution
 def parallel_all_waiting(event, context: DurableContext):
     def wait_then(seconds: int):
