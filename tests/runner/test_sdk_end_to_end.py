@@ -6,6 +6,7 @@ Every test goes through the released SDK and its boto3 client: nothing of the SD
 from __future__ import annotations
 
 import datetime
+import itertools
 import json
 import threading
 import time
@@ -135,7 +136,7 @@ def test_retry_backoff_passes_in_virtual_time_not_wall_time(durable):
 
     assert result.output == "charged"
     assert result.operation("charge").attempt == 3
-    gaps = [(b - a).total_seconds() for a, b in zip(attempts, attempts[1:], strict=False)]
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(attempts)]
     assert all(60 <= gap < 61 for gap in gaps), gaps
     assert len(result.invocations) == 3
     assert elapsed < 1.0
@@ -220,9 +221,10 @@ def test_child_result_over_256_kib_replays_its_children(durable):
     result = durable.run(big_child_result)
     assert result.output == 300 * 1024
     assert len(result.invocations) == 2
-    assert durable.service.execution(result.arn).operations[
-        result.operation("big").id
-    ].replay_children is True
+    assert (
+        durable.service.execution(result.arn).operations[result.operation("big").id].replay_children
+        is True
+    )
 
 
 # ----------------------------------------------------------------------------- map / parallel
@@ -490,7 +492,7 @@ def test_an_unanswered_callback_stops_the_run_and_says_how_to_answer(durable):
     def handler(event, context: DurableContext):
         return context.create_callback(name="approval").result()
 
-    with pytest.raises(ExecutionBlockedError, match="CALLBACK 'approval'.*CallbackId"):
+    with pytest.raises(ExecutionBlockedError, match=r"CALLBACK 'approval'.*CallbackId"):
         durable.run(handler)
 
 
