@@ -85,8 +85,7 @@ class DurableEnvironment:
             self.clock.now_ms, region=self.settings.region, account_id=self.settings.account_id
         )
         self.router = Router(self.service)
-        #: A real boto3 ``lambda`` client on the fake service, for test code.
-        self.client = make_client(self.router, region=self.settings.region)
+        self._test_client: Any = None
         self._sdk_client = make_client(
             self.router,
             region=self.settings.region,
@@ -119,6 +118,14 @@ class DurableEnvironment:
             self._stack.close()
             self._stack = None
             self._http = None
+
+    @property
+    def client(self) -> Any:
+        """A real boto3 ``lambda`` client on the fake service, for test code (made on first use:
+        most tests never need it, and a botocore client costs milliseconds to build)."""
+        if self._test_client is None:
+            self._test_client = make_client(self.router, region=self.settings.region)
+        return self._test_client
 
     def http_endpoint(self) -> HttpEndpoint:
         """This environment's service over loopback HTTP (started on first use, stopped with the
