@@ -56,6 +56,10 @@ Clock = Callable[[], int]
 # ClientToken idempotency window (the model's documentation of CheckpointDurableExecution).
 IDEMPOTENCY_WINDOW_MS = 15 * 60 * 1000
 DEFAULT_MAX_ITEMS = 1000
+# Page size of GetDurableExecutionState, GetDurableExecutionHistory and
+# ListDurableExecutionsByFunction when MaxItems is absent or 0: the model documents "The default
+# is 100 ... A value of 0 uses the default" (the SDK always sends MaxItems=1000). It was 1000.
+DEFAULT_PAGE_SIZE = 100
 # DurableConfig.ExecutionTimeout range in the model; the default is the longest allowed so that a
 # test only meets the execution timeout when it asks for one.
 MAX_EXECUTION_TIMEOUT_SECONDS = 31_622_400
@@ -380,6 +384,7 @@ class DurableService:
                 cached = self._cached_answer(execution, ClientToken, CheckpointToken, updates, now)
                 if cached is not None:
                     return cached
+            self._time_out_if_due(execution)
             self._check_token(execution, CheckpointToken)
             validated = validate_batch(execution, updates)
 
@@ -423,10 +428,11 @@ class DurableService:
         """One page of the execution's operations, read with the current checkpoint token."""
         with self._locked():
             execution = self._execution_for_checkpoint(DurableExecutionArn)
+            self._time_out_if_due(execution)
             self._check_token(execution, CheckpointToken)
             operations = list(execution.operations.values())
             start = _parse_marker(Marker, len(operations))
-            page_size = MaxItems or DEFAULT_MAX_ITEMS
+            page_size = MaxItems or DEFAULT_PAGE_SIZE
             page = operations[start : start + page_size]
             answer: Wire = {"Operations": [op.to_wire() for op in page]}
             if start + len(page) < len(operations):
@@ -440,6 +446,18 @@ class DurableService:
         if execution is None:
             raise InvalidParameterValueException(f"Durable execution not found: {arn}")
         return execution
+
+    def _time_out_if_due(self, execution: Execution) -> None:
+        """End the execution TIMED_OUT if its deadline has passed, before a token is checked.
+
+        Without this, a checkpoint arriving after the deadline passed the token check, then
+        ``_fire_due`` timed the execution out and the batch was still applied to the finished
+        execution (events after ExecutionTimedOut, a new token minted for a TIMED_OUT execution).
+        Only the execution deadline fires here: operation timers still fire after validation, so
+        a rejected batch changes nothing."""
+        deadline = execution.timers.get(execution.execution_id)
+        if deadline is not None and deadline <= self.now_ms():
+            self._fire_due(execution)
 
     def _check_token(self, execution: Execution, token: str) -> None:
         if execution.status.is_terminal:
@@ -579,7 +597,7 @@ class DurableService:
         if ReverseOrder:
             events.reverse()
         start = _parse_marker(Marker, len(events))
-        page = events[start : start + (MaxItems or DEFAULT_MAX_ITEMS)]
+        page = events[start : start + (MaxItems or DEFAULT_PAGE_SIZE)]
         if not IncludeExecutionData:
             page = [_without_data(event) for event in page]
         answer: Wire = {"Events": page}
@@ -617,7 +635,7 @@ class DurableService:
         # Newest first by default, oldest first with ReverseOrder (as the console lists them).
         matches.sort(key=lambda e: e.start_ms, reverse=not ReverseOrder)
         start = _parse_marker(Marker, len(matches))
-        page = matches[start : start + (MaxItems or DEFAULT_MAX_ITEMS)]
+        page = matches[start : start + (MaxItems or DEFAULT_PAGE_SIZE)]
         answer: Wire = {"DurableExecutions": [e.summary_wire() for e in page]}
         if start + len(page) < len(matches):
             answer["NextMarker"] = _marker(start + len(page))

@@ -84,6 +84,8 @@ def validate_batch(execution: Execution, updates: list[dict[str, Any]]) -> list[
     SUCCEED, a CONTEXT started earlier in the batch) are simulated in a local overlay.
     """
     overlay: dict[str, tuple[OperationType, OperationStatus]] = {}
+    # Types of the operations STARTed earlier in this batch: the only in-batch parents allowed.
+    started_in_batch: dict[str, OperationType] = {}
     seen_in_batch: dict[str, list[OperationAction]] = {}
     validated: list[ValidatedUpdate] = []
     last = len(updates) - 1
@@ -127,10 +129,12 @@ def validate_batch(execution: Execution, updates: list[dict[str, Any]]) -> list[
             )
         earlier.append(action)
 
-        _check_parent(index, update, execution, overlay)
+        _check_parent(index, update, execution, started_in_batch)
         status = current[1] if current is not None else None
         new_status = _check_transition(index, update, op_type, action, status)
         overlay[op_id] = (op_type, new_status)
+        if action is OperationAction.START:
+            started_in_batch[op_id] = op_type
         validated.append(parsed)
     return validated
 
@@ -184,15 +188,18 @@ def _check_parent(
     index: int,
     update: dict[str, Any],
     execution: Execution,
-    overlay: dict[str, tuple[OperationType, OperationStatus]],
+    started_in_batch: dict[str, OperationType],
 ) -> None:
+    # The parent must be an existing operation or one STARTed earlier in this batch (protocol.md
+    # §4; the official testing library's _is_valid_parent_for_update). Looking the parent up in
+    # the whole batch overlay also accepted a CONTEXT that the batch only completed (a SUCCEED or
+    # FAIL with no START and no stored operation), which the rule refuses.
     parent_id = update.get("ParentId")
     if parent_id is None:
         return
-    parent = overlay.get(parent_id)
+    parent = started_in_batch.get(parent_id)
     if parent is None and parent_id in execution.operations:
-        stored = execution.operations[parent_id]
-        parent = (stored.type, stored.status)
+        parent = execution.operations[parent_id].type
     if parent is None:
         raise _reject(
             index,
@@ -200,10 +207,8 @@ def _check_parent(
             f"ParentId {parent_id!r} is not an existing CONTEXT nor one started earlier in "
             f"this batch",
         )
-    if parent[0] is not OperationType.CONTEXT:
-        raise _reject(
-            index, update, f"ParentId {parent_id!r} is a {parent[0].value}, not a CONTEXT"
-        )
+    if parent is not OperationType.CONTEXT:
+        raise _reject(index, update, f"ParentId {parent_id!r} is a {parent.value}, not a CONTEXT")
 
 
 def _check_transition(
