@@ -5,9 +5,12 @@ The public API is re-exported here; see docs/ for a guide.
 
 from pytest_durable.clock import VirtualClock
 from pytest_durable.runner import (
+    Attempt,
+    CheckpointCall,
     DurableEnvironment,
     DurableRunError,
     DurableSettings,
+    EmittedUpdate,
     ErrorInfo,
     ExecutionBlockedError,
     ExecutionDriver,
@@ -22,9 +25,12 @@ from pytest_durable.runner import (
 )
 
 __all__ = [
+    "Attempt",
+    "CheckpointCall",
     "DurableEnvironment",
     "DurableRunError",
     "DurableSettings",
+    "EmittedUpdate",
     "ErrorInfo",
     "ExecutionBlockedError",
     "ExecutionDriver",

@@ -1,16 +1,21 @@
-"""The pytest layer: a ``durable`` fixture and a ``durable`` marker, nothing more.
+"""The pytest layer: fixtures, a marker, a command-line flag and a report section, nothing more.
 
-Everything is in :class:`~pytest_durable.runner.DurableEnvironment`; this module only builds one
-per test from the marker's settings and closes it after. ``durable_settings`` is a fixture so a
-conftest can override it for a whole directory, as pytest-recording does with ``vcr_config``.
+Everything is in :class:`~pytest_durable.runner.DurableEnvironment` and in
+``pytest_durable.assertions``; this module only builds an environment per test from the marker's
+settings and closes it after, hands out golden files, and adds the run's timeline to the report
+of a failed test. ``durable_settings`` is a fixture so a conftest can override it for a whole
+directory, as pytest-recording does with ``vcr_config``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from pathlib import Path
 
 import pytest
 
+from pytest_durable.assertions.golden import UPDATE_FLAG, GoldenFiles
+from pytest_durable.assertions.timeline import environment_timeline
 from pytest_durable.runner import DurableEnvironment, DurableSettings
 
 MARKER_HELP = (
@@ -20,8 +25,33 @@ MARKER_HELP = (
 )
 
 
+_WRITTEN = pytest.StashKey[list[Path]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("durable", "pytest-durable")
+    group.addoption(
+        UPDATE_FLAG,
+        action="store_true",
+        default=False,
+        help="write missing golden files and rewrite those that no longer match (durable_golden)",
+    )
+    parser.addini(
+        "durable_golden_dir",
+        "directory of durable_golden files, relative to the rootdir",
+        default="fixtures/golden",
+    )
+    parser.addini(
+        "durable_timeline",
+        "add the timeline of the test's durable executions to the report of a failed test",
+        type="bool",
+        default=True,
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
+    config.stash[_WRITTEN] = []
 
 
 @pytest.fixture
@@ -51,3 +81,45 @@ def durable(durable_settings: DurableSettings) -> Iterator[DurableEnvironment]:
     """
     with DurableEnvironment(durable_settings) as environment:
         yield environment
+
+
+@pytest.fixture
+def durable_golden(request: pytest.FixtureRequest) -> GoldenFiles:
+    """Golden files of this test: ``durable_golden.assert_history(result)`` and
+    ``durable_golden.assert_updates(result)``; ``--durable-update-goldens`` writes them."""
+    config = request.config
+    module = Path(request.node.path)
+    try:
+        relative = module.relative_to(config.rootpath)
+    except ValueError:
+        relative = Path(module.name)
+    return GoldenFiles(
+        directory=config.rootpath / str(config.getini("durable_golden_dir")),
+        test_path=relative.with_suffix("").as_posix(),
+        test_name=request.node.name,
+        update=bool(config.getoption(UPDATE_FLAG)),
+        on_written=config.stash[_WRITTEN].append,
+        test_id=request.node.nodeid,
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.when == "call" and report.failed and item.config.getini("durable_timeline"):
+        environment = getattr(item, "funcargs", {}).get("durable")
+        if isinstance(environment, DurableEnvironment):
+            timeline = environment_timeline(environment.results())
+            if timeline:
+                report.sections.append(("durable timeline", timeline))
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    written = terminalreporter.config.stash.get(_WRITTEN, [])
+    if written:
+        terminalreporter.section("pytest-durable goldens")
+        for path in written:
+            terminalreporter.write_line(f"written: {path}")

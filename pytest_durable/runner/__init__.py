@@ -1,5 +1,6 @@
 """Lambda's part: invoke the handler, interpret its output, move virtual time, re-invoke."""
 
+from pytest_durable.runner.checkpoints import CheckpointCall
 from pytest_durable.runner.driver import ExecutionDriver
 from pytest_durable.runner.environment import DurableEnvironment, DurableSettings
 from pytest_durable.runner.errors import (
@@ -11,12 +12,22 @@ from pytest_durable.runner.errors import (
     TooManyInvocationsError,
 )
 from pytest_durable.runner.invocation import HandlerTimeoutError
-from pytest_durable.runner.result import ErrorInfo, ExecutionResult, InvocationRecord, OperationView
+from pytest_durable.runner.result import (
+    Attempt,
+    EmittedUpdate,
+    ErrorInfo,
+    ExecutionResult,
+    InvocationRecord,
+    OperationView,
+)
 
 __all__ = [
+    "Attempt",
+    "CheckpointCall",
     "DurableEnvironment",
     "DurableRunError",
     "DurableSettings",
+    "EmittedUpdate",
     "ErrorInfo",
     "ExecutionBlockedError",
     "ExecutionDriver",

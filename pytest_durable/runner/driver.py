@@ -23,6 +23,7 @@ from pytest_durable.service import DurableService, Execution, OperationStatus
 
 if TYPE_CHECKING:
     from pytest_durable.clock import VirtualClock
+    from pytest_durable.runner.checkpoints import CheckpointLog
     from pytest_durable.runner.environment import DurableSettings
 
 _OUTPUT_STATUSES = frozenset({"SUCCEEDED", "FAILED", "PENDING"})
@@ -40,6 +41,7 @@ class ExecutionDriver:
         arn: str,
         settings: DurableSettings,
         explicit_timeout: bool,
+        checkpoints: CheckpointLog | None = None,
     ) -> None:
         self.service = service
         self.clock = clock
@@ -47,6 +49,7 @@ class ExecutionDriver:
         self.arn = arn
         self.settings = settings
         self._explicit_timeout = explicit_timeout
+        self._checkpoints = checkpoints
         self._consecutive_failures = 0
         self._last_crash: BaseException | None = None
 
@@ -183,4 +186,5 @@ class ExecutionDriver:
 
     def result(self) -> ExecutionResult:
         execution = self.execution
-        return ExecutionResult.from_execution(execution, list(execution.history))
+        calls = self._checkpoints.calls(self.arn) if self._checkpoints is not None else ()
+        return ExecutionResult.from_execution(execution, list(execution.history), calls)

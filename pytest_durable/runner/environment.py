@@ -19,6 +19,7 @@ from typing import Any
 from aws_durable_execution_sdk_python import __about__ as sdk_about
 
 from pytest_durable.clock import VirtualClock
+from pytest_durable.runner.checkpoints import CheckpointLog
 from pytest_durable.runner.driver import ExecutionDriver
 from pytest_durable.runner.result import ExecutionResult
 from pytest_durable.runner.sdk import prompt_checkpoint_shutdown, sdk_client
@@ -85,6 +86,9 @@ class DurableEnvironment:
             self.clock.now_ms, region=self.settings.region, account_id=self.settings.account_id
         )
         self.router = Router(self.service)
+        # Every accepted checkpoint call, per execution: results expose them as sent.
+        self.checkpoints = CheckpointLog(self.service, self.clock.now_ms)
+        self.service.add_checkpoint_listener(self.checkpoints)
         self._test_client: Any = None
         self._sdk_client = make_client(
             self.router,
@@ -172,7 +176,18 @@ class DurableEnvironment:
             arn=execution.arn,
             settings=self.settings,
             explicit_timeout=timeout is not None,
+            checkpoints=self.checkpoints,
         )
+
+    def results(self) -> list[ExecutionResult]:
+        """A result for every execution started in this environment, finished or not, oldest
+        first: what the failure report's timeline is drawn from."""
+        return [
+            ExecutionResult.from_execution(
+                execution, list(execution.history), self.checkpoints.calls(execution.arn)
+            )
+            for execution in self.service.executions
+        ]
 
     def run(
         self,

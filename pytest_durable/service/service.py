@@ -13,21 +13,15 @@ given (epoch milliseconds), which the runner advances.
 
 from __future__ import annotations
 
-import base64
-import secrets
-import threading
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
+from pytest_durable.service.callback_api import CallbackAPI
+from pytest_durable.service.core import named_root
 from pytest_durable.service.errors import (
-    CallbackTimeoutException,
     InvalidCheckpointTokenError,
     InvalidParameterValueException,
     ResourceConflictException,
-    ResourceNotFoundException,
 )
 from pytest_durable.service.history import error_of, record_event, result_of
 from pytest_durable.service.model import (
@@ -39,27 +33,15 @@ from pytest_durable.service.model import (
     OperationStatus,
     OperationType,
     Wire,
-    datetime_to_ms,
     ms_to_datetime,
 )
-from pytest_durable.service.transitions import (
-    apply_update,
-    callback_answer,
-    fire_due_timers,
-    new_callback_id,
-    schedule_callback_timer,
-)
+from pytest_durable.service.operator_api import OperatorAPI
+from pytest_durable.service.paging import DEFAULT_PAGE_SIZE, marker, parse_marker
+from pytest_durable.service.transitions import apply_update, new_callback_id
 from pytest_durable.service.validation import validate_batch
-
-Clock = Callable[[], int]
 
 # ClientToken idempotency window (the model's documentation of CheckpointDurableExecution).
 IDEMPOTENCY_WINDOW_MS = 15 * 60 * 1000
-DEFAULT_MAX_ITEMS = 1000
-# Page size of GetDurableExecutionState, GetDurableExecutionHistory and
-# ListDurableExecutionsByFunction when MaxItems is absent or 0: the model documents "The default
-# is 100 ... A value of 0 uses the default" (the SDK always sends MaxItems=1000). It was 1000.
-DEFAULT_PAGE_SIZE = 100
 # DurableConfig.ExecutionTimeout range in the model; the default is the longest allowed so that a
 # test only meets the execution timeout when it asks for one.
 MAX_EXECUTION_TIMEOUT_SECONDS = 31_622_400
@@ -74,54 +56,8 @@ class InvocationEnd:
     execution_status: ExecutionStatus
 
 
-class DurableService:
+class DurableService(CallbackAPI, OperatorAPI):
     """All executions of one test (or one endpoint), keyed by ARN. Thread-safe: one lock."""
-
-    def __init__(
-        self,
-        clock: Clock,
-        *,
-        region: str = "us-east-1",
-        account_id: str = "123456789012",
-        initial_page_size: int = DEFAULT_MAX_ITEMS,
-    ) -> None:
-        self._clock = clock
-        self.region = region
-        self.account_id = account_id
-        self.initial_page_size = initial_page_size
-        self._executions: dict[str, Execution] = {}
-        self._callbacks: dict[str, tuple[str, str]] = {}
-        self._lock = threading.RLock()
-        self._listeners: list[Callable[[str, Wire, Wire], None]] = []
-
-    # ----------------------------------------------------------------- plumbing
-
-    def now_ms(self) -> int:
-        return self._clock()
-
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        with self._lock:
-            yield
-
-    def add_checkpoint_listener(self, listener: Callable[[str, Wire, Wire], None]) -> None:
-        """Call ``listener(arn, request, response)`` after every accepted checkpoint."""
-        self._listeners.append(listener)
-
-    def execution(self, arn: str) -> Execution:
-        try:
-            return self._executions[arn]
-        except KeyError:
-            raise ResourceNotFoundException(f"Durable execution not found: {arn}") from None
-
-    @property
-    def executions(self) -> list[Execution]:
-        return list(self._executions.values())
-
-    def function_arn(self, function_name: str, qualifier: str = "$LATEST") -> str:
-        return (
-            f"arn:aws:lambda:{self.region}:{self.account_id}:function:{function_name}:{qualifier}"
-        )
 
     # ----------------------------------------------------- Lambda's own part
 
@@ -182,7 +118,7 @@ class DurableService:
                     "Input": result_of(payload),
                     "ExecutionTimeout": execution_timeout_seconds,
                 },
-                _named_root(root, name),
+                named_root(root, name),
             )
             self._executions[arn] = execution
             return execution
@@ -209,7 +145,7 @@ class DurableService:
             )
             operations = list(execution.operations.values())
             first_page = operations[: self.initial_page_size]
-            next_marker = _marker(len(first_page)) if len(operations) > len(first_page) else ""
+            next_marker = marker(len(first_page)) if len(operations) > len(first_page) else ""
             updated = execution.change_log[execution.watermark :]
             execution.watermark = len(execution.change_log)
             envelope: Wire = {
@@ -268,101 +204,6 @@ class DurableService:
                 self._finish(execution, ExecutionStatus.FAILED, now, error=error)
             execution.pending_outcome = None
             return InvocationEnd(status, execution.status)
-
-    def _finish(
-        self,
-        execution: Execution,
-        status: ExecutionStatus,
-        now: int,
-        *,
-        result: str | None = None,
-        error: Wire | None = None,
-    ) -> None:
-        execution.status = status
-        execution.end_ms = now
-        execution.result = result
-        execution.error = error
-        execution.checkpoint_token = None
-        execution.timers.clear()
-        root = execution.operations[execution.execution_id]
-        root.status = _ROOT_STATUS[status]
-        root.end_ms = now
-        execution.mark_changed(root.id)
-        named_root = _named_root(root, execution.name)
-        if status is ExecutionStatus.SUCCEEDED:
-            record_event(
-                execution, "ExecutionSucceeded", now, {"Result": result_of(result)}, named_root
-            )
-        elif status is ExecutionStatus.FAILED:
-            record_event(execution, "ExecutionFailed", now, {"Error": error_of(error)}, named_root)
-        elif status is ExecutionStatus.TIMED_OUT:
-            record_event(
-                execution, "ExecutionTimedOut", now, {"Error": error_of(error)}, named_root
-            )
-        elif status is ExecutionStatus.STOPPED:
-            record_event(execution, "ExecutionStopped", now, {"Error": error_of(error)}, named_root)
-
-    def _mint_token(self, execution: Execution) -> str:
-        execution.token_sequence += 1
-        # Opaque, in the model's alphabet ([A-Za-z0-9+/]+={0,2}), unguessable across executions.
-        token = base64.b64encode(secrets.token_bytes(30)).decode("ascii")
-        execution.checkpoint_token = token
-        return token
-
-    # ---------------------------------------------------------------- timers
-
-    def next_timer_ms(self, arn: str) -> int | None:
-        """When the earliest pending timer of this execution fires (epoch ms), or None."""
-        with self._locked():
-            timers = self.execution(arn).timers
-            return min(timers.values()) if timers else None
-
-    def fire_due_timers(self, arn: str) -> list[str]:
-        """Fire every timer due now: WAITs succeed, retries turn READY, callbacks and the
-        execution time out. Returns the Ids of the operations that changed."""
-        with self._locked():
-            return [op.id for op in self._fire_due(self.execution(arn))]
-
-    def _fire_due(self, execution: Execution) -> list[Operation]:
-        if execution.status.is_terminal:
-            return []
-        now = self.now_ms()
-        root_id = execution.execution_id
-        deadline = execution.timers.get(root_id)
-        if deadline is not None and deadline <= now:
-            del execution.timers[root_id]
-            self._finish(
-                execution,
-                ExecutionStatus.TIMED_OUT,
-                deadline,
-                error={
-                    "ErrorType": "Execution.Timeout",
-                    "ErrorMessage": (
-                        f"Execution timed out after {execution.execution_timeout_seconds} seconds"
-                    ),
-                },
-            )
-            return [execution.operations[root_id]]
-        return fire_due_timers(execution, now)
-
-    def woke_since_last_invocation(self, arn: str) -> bool:
-        """Whether the service changed an operation on its own (a timer fired, a callback was
-        answered) since the latest invocation began: Lambda re-invokes for each such change."""
-        with self._locked():
-            execution = self.execution(arn)
-            if not execution.invocations:
-                return True
-            return execution.wake_count > execution.invocations[-1].wake_count_at_start
-
-    def waiting_operations(self, arn: str) -> list[Operation]:
-        """Operations the execution waits on with no timer: callbacks and chained invokes."""
-        with self._locked():
-            return [
-                op
-                for op in self.execution(arn).operations.values()
-                if op.status is OperationStatus.STARTED
-                and op.type in (OperationType.CALLBACK, OperationType.CHAINED_INVOKE)
-            ]
 
     # ------------------------------------------------------- the SDK's two APIs
 
@@ -431,12 +272,12 @@ class DurableService:
             self._time_out_if_due(execution)
             self._check_token(execution, CheckpointToken)
             operations = list(execution.operations.values())
-            start = _parse_marker(Marker, len(operations))
+            start = parse_marker(Marker, len(operations))
             page_size = MaxItems or DEFAULT_PAGE_SIZE
             page = operations[start : start + page_size]
             answer: Wire = {"Operations": [op.to_wire() for op in page]}
             if start + len(page) < len(operations):
-                answer["NextMarker"] = _marker(start + len(page))
+                answer["NextMarker"] = marker(start + len(page))
             return answer
 
     def _execution_for_checkpoint(self, arn: str) -> Execution:
@@ -496,218 +337,6 @@ class DurableService:
                 f"different batch of updates; use a new ClientToken for a different request"
             )
         return cached.response
-
-    # --------------------------------------------------------------- callbacks
-
-    def _started_callback(self, callback_id: str) -> tuple[Execution, Operation]:
-        location = self._callbacks.get(callback_id)
-        if location is None or location[0] not in self._executions:
-            raise ResourceNotFoundException(f"Callback not found: {callback_id}")
-        execution = self._executions[location[0]]
-        operation = execution.operations[location[1]]
-        if execution.status.is_terminal or operation.status is not OperationStatus.STARTED:
-            raise CallbackTimeoutException(
-                f"Callback {callback_id} is no longer open: the callback is "
-                f"{operation.status.value} and the execution is {execution.status.value}"
-            )
-        return execution, operation
-
-    def send_durable_execution_callback_success(
-        self,
-        *,
-        CallbackId: str,
-        Result: bytes | str | None = None,
-    ) -> Wire:
-        with self._locked():
-            execution, operation = self._started_callback(CallbackId)
-            payload = Result.decode("utf-8") if isinstance(Result, bytes) else Result
-            callback_answer(execution, operation, self.now_ms(), result=payload, succeeded=True)
-            return {}
-
-    def send_durable_execution_callback_failure(
-        self,
-        *,
-        CallbackId: str,
-        Error: Wire | None = None,
-    ) -> Wire:
-        with self._locked():
-            execution, operation = self._started_callback(CallbackId)
-            callback_answer(execution, operation, self.now_ms(), error=Error or {}, succeeded=False)
-            return {}
-
-    def send_durable_execution_callback_heartbeat(self, *, CallbackId: str) -> Wire:
-        with self._locked():
-            execution, operation = self._started_callback(CallbackId)
-            if operation.heartbeat_timeout_seconds:
-                operation.heartbeat_deadline_ms = (
-                    self.now_ms() + operation.heartbeat_timeout_seconds * 1000
-                )
-                schedule_callback_timer(execution, operation)
-            return {}
-
-    # -------------------------------------------------------- operator APIs
-
-    def get_durable_execution(
-        self,
-        *,
-        DurableExecutionArn: str,
-        IncludeExecutionData: bool | None = None,
-    ) -> Wire:
-        with self._locked():
-            execution = self.execution(DurableExecutionArn)
-            include = IncludeExecutionData is not False
-            answer: Wire = {
-                "DurableExecutionArn": execution.arn,
-                "DurableExecutionName": execution.name,
-                "FunctionArn": execution.function_arn,
-            }
-            if include:
-                answer["InputPayload"] = execution.input_payload
-                if execution.result is not None:
-                    answer["Result"] = execution.result
-                if execution.error is not None:
-                    answer["Error"] = dict(execution.error)
-            answer["StartTimestamp"] = ms_to_datetime(execution.start_ms)
-            answer["Status"] = execution.status.value
-            if execution.end_ms is not None:
-                answer["EndTimestamp"] = ms_to_datetime(execution.end_ms)
-            answer["Version"] = execution.version
-            answer["ExecutionDataIncluded"] = include
-            answer["DurableConfig"] = {
-                "RetentionPeriodInDays": execution.retention_period_days,
-                "ExecutionTimeout": execution.execution_timeout_seconds,
-            }
-            if not execution.status.is_terminal:
-                answer["ExpectedExecutionTimeoutTimestamp"] = ms_to_datetime(
-                    execution.start_ms + execution.execution_timeout_seconds * 1000
-                )
-            return answer
-
-    def get_durable_execution_history(
-        self,
-        *,
-        DurableExecutionArn: str,
-        IncludeExecutionData: bool | None = None,
-        MaxItems: int | None = None,
-        Marker: str | None = None,
-        ReverseOrder: bool | None = None,
-    ) -> Wire:
-        with self._locked():
-            events = list(self.execution(DurableExecutionArn).history)
-        if ReverseOrder:
-            events.reverse()
-        start = _parse_marker(Marker, len(events))
-        page = events[start : start + (MaxItems or DEFAULT_PAGE_SIZE)]
-        if not IncludeExecutionData:
-            page = [_without_data(event) for event in page]
-        answer: Wire = {"Events": page}
-        if start + len(page) < len(events):
-            answer["NextMarker"] = _marker(start + len(page))
-        return answer
-
-    def list_durable_executions_by_function(
-        self,
-        *,
-        FunctionName: str,
-        Qualifier: str | None = None,
-        DurableExecutionName: str | None = None,
-        Statuses: list[str] | None = None,
-        StartedAfter: Any = None,
-        StartedBefore: Any = None,
-        ReverseOrder: bool | None = None,
-        Marker: str | None = None,
-        MaxItems: int | None = None,
-    ) -> Wire:
-        name = FunctionName.rsplit(":function:", maxsplit=1)[-1].split(":", maxsplit=1)[0]
-        after = datetime_to_ms(StartedAfter) if StartedAfter is not None else None
-        before = datetime_to_ms(StartedBefore) if StartedBefore is not None else None
-        with self._locked():
-            matches = [
-                e
-                for e in self._executions.values()
-                if e.function_name == name
-                and (Qualifier is None or e.version == Qualifier)
-                and (DurableExecutionName is None or e.name == DurableExecutionName)
-                and (not Statuses or e.status.value in Statuses)
-                and (after is None or e.start_ms > after)
-                and (before is None or e.start_ms < before)
-            ]
-        # Newest first by default, oldest first with ReverseOrder (as the console lists them).
-        matches.sort(key=lambda e: e.start_ms, reverse=not ReverseOrder)
-        start = _parse_marker(Marker, len(matches))
-        page = matches[start : start + (MaxItems or DEFAULT_PAGE_SIZE)]
-        answer: Wire = {"DurableExecutions": [e.summary_wire() for e in page]}
-        if start + len(page) < len(matches):
-            answer["NextMarker"] = _marker(start + len(page))
-        return answer
-
-    def stop_durable_execution(
-        self,
-        *,
-        DurableExecutionArn: str,
-        Error: Wire | None = None,
-    ) -> Wire:
-        with self._locked():
-            execution = self.execution(DurableExecutionArn)
-            if execution.status.is_terminal:
-                raise ResourceConflictException(
-                    f"Cannot stop a durable execution that is {execution.status.value}"
-                )
-            now = self.now_ms()
-            self._finish(execution, ExecutionStatus.STOPPED, now, error=Error)
-            return {"StopTimestamp": ms_to_datetime(now)}
-
-
-_ROOT_STATUS = {
-    ExecutionStatus.SUCCEEDED: OperationStatus.SUCCEEDED,
-    ExecutionStatus.FAILED: OperationStatus.FAILED,
-    ExecutionStatus.TIMED_OUT: OperationStatus.TIMED_OUT,
-    ExecutionStatus.STOPPED: OperationStatus.STOPPED,
-}
-
-
-def _named_root(root: Operation, name: str) -> Operation:
-    """The EXECUTION operation as history events show it: Id and the execution's name."""
-    return Operation(
-        id=root.id, type=root.type, status=root.status, start_ms=root.start_ms, name=name
-    )
-
-
-def _marker(index: int) -> str:
-    return base64.b64encode(f"page:{index}".encode()).decode("ascii")
-
-
-def _parse_marker(marker: str | None, length: int) -> int:
-    if not marker:
-        return 0
-    try:
-        kind, _, index_text = base64.b64decode(marker, validate=True).decode("ascii").partition(":")
-        index = int(index_text)
-    except ValueError:
-        raise InvalidParameterValueException(
-            f"Invalid Marker {marker!r}: pass the NextMarker of the previous page unchanged"
-        ) from None
-    if kind != "page" or not 0 <= index <= length:
-        raise InvalidParameterValueException(
-            f"Invalid Marker {marker!r}: pass the NextMarker of the previous page unchanged"
-        )
-    return index
-
-
-_PAYLOAD_WRAPPERS = ("Result", "Error", "Input")
-
-
-def _without_data(event: Wire) -> Wire:
-    """An event with payloads removed (IncludeExecutionData false), keeping everything else."""
-    stripped = dict(event)
-    for key, details in event.items():
-        if key.endswith("Details") and isinstance(details, dict):
-            copy = dict(details)
-            for wrapper in _PAYLOAD_WRAPPERS:
-                if isinstance(copy.get(wrapper), dict) and "Payload" in copy[wrapper]:
-                    copy[wrapper] = {k: v for k, v in copy[wrapper].items() if k != "Payload"}
-            stripped[key] = copy
-    return stripped
 
 
 __all__ = ["DurableService", "InvocationEnd"]

@@ -2,19 +2,21 @@
 
 A block whose first line is ``# test-file`` is a test module: it is written to a temporary
 directory and run by pytest in-process (no conftest: the plugin loads from its entry point).
-A block whose first line is ``# script`` is executed as a plain script.
+A block whose first line is ``# script`` is executed as a plain script. Words after
+``# test-file`` are pytest arguments for that run (``# test-file --durable-update-goldens``).
 """
 
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
-_BLOCK = re.compile(r"```python\n(# (test-file|script)\n.*?)```", re.DOTALL)
+_BLOCK = re.compile(r"```python\n(# (test-file|script)([^\n]*)\n.*?)```", re.DOTALL)
 
 
 def _examples() -> list[pytest.param]:
@@ -27,6 +29,7 @@ def _examples() -> list[pytest.param]:
                 pytest.param(
                     match.group(2),
                     match.group(1),
+                    shlex.split(match.group(3)),
                     id=f"{document.name}:{line}",
                 )
             )
@@ -40,12 +43,12 @@ def test_the_docs_have_examples():
     assert len(EXAMPLES) >= 6
 
 
-@pytest.mark.parametrize(("kind", "code"), EXAMPLES)
-def test_example_runs(kind: str, code: str, pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize(("kind", "code", "args"), EXAMPLES)
+def test_example_runs(kind: str, code: str, args: list[str], pytester: pytest.Pytester) -> None:
     if kind == "script":
         exec(compile(code, "<docs example>", "exec"), {"__name__": "__docs__"})
         return
     pytester.makepyfile(test_example=code)
-    outcome = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q")
+    outcome = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q", *args)
     passed = len(re.findall(r"^def test_", code, flags=re.MULTILINE))
     outcome.assert_outcomes(passed=passed)

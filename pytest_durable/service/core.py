@@ -1,0 +1,189 @@
+"""The service's shared core: executions, the lock, the clock, timers and ending an execution.
+
+The API surface is split by audience over this core: ``service.py`` (Lambda's part and the SDK's
+two checkpoint APIs), ``callback_api.py`` (external systems answering callbacks, and chained
+invokes finishing) and ``operator_api.py`` (reading, listing, stopping, pausing, deleting).
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from pytest_durable.service.errors import ResourceNotFoundException
+from pytest_durable.service.history import error_of, record_event, result_of
+from pytest_durable.service.model import (
+    Execution,
+    ExecutionStatus,
+    Operation,
+    OperationStatus,
+    OperationType,
+    Wire,
+)
+from pytest_durable.service.transitions import fire_due_timers
+
+Clock = Callable[[], int]
+DEFAULT_MAX_ITEMS = 1000
+
+
+class ServiceBase:
+    """State and helpers every part of the API shares. Thread-safe: one re-entrant lock."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        region: str = "us-east-1",
+        account_id: str = "123456789012",
+        initial_page_size: int = DEFAULT_MAX_ITEMS,
+    ) -> None:
+        self._clock = clock
+        self.region = region
+        self.account_id = account_id
+        self.initial_page_size = initial_page_size
+        self._executions: dict[str, Execution] = {}
+        self._callbacks: dict[str, tuple[str, str]] = {}
+        self._lock = threading.RLock()
+        self._listeners: list[Callable[[str, Wire, Wire], None]] = []
+
+    # ----------------------------------------------------------------- plumbing
+
+    def now_ms(self) -> int:
+        return self._clock()
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        with self._lock:
+            yield
+
+    def add_checkpoint_listener(self, listener: Callable[[str, Wire, Wire], None]) -> None:
+        """Call ``listener(arn, request, response)`` after every accepted checkpoint."""
+        self._listeners.append(listener)
+
+    def execution(self, arn: str) -> Execution:
+        try:
+            return self._executions[arn]
+        except KeyError:
+            raise ResourceNotFoundException(f"Durable execution not found: {arn}") from None
+
+    @property
+    def executions(self) -> list[Execution]:
+        return list(self._executions.values())
+
+    def function_arn(self, function_name: str, qualifier: str = "$LATEST") -> str:
+        return (
+            f"arn:aws:lambda:{self.region}:{self.account_id}:function:{function_name}:{qualifier}"
+        )
+
+    def _finish(
+        self,
+        execution: Execution,
+        status: ExecutionStatus,
+        now: int,
+        *,
+        result: str | None = None,
+        error: Wire | None = None,
+    ) -> None:
+        execution.status = status
+        execution.end_ms = now
+        execution.result = result
+        execution.error = error
+        execution.checkpoint_token = None
+        execution.timers.clear()
+        root = execution.operations[execution.execution_id]
+        root.status = _ROOT_STATUS[status]
+        root.end_ms = now
+        execution.mark_changed(root.id)
+        shown_root = named_root(root, execution.name)
+        if status is ExecutionStatus.SUCCEEDED:
+            record_event(
+                execution, "ExecutionSucceeded", now, {"Result": result_of(result)}, shown_root
+            )
+        elif status is ExecutionStatus.FAILED:
+            record_event(execution, "ExecutionFailed", now, {"Error": error_of(error)}, shown_root)
+        elif status is ExecutionStatus.TIMED_OUT:
+            record_event(
+                execution, "ExecutionTimedOut", now, {"Error": error_of(error)}, shown_root
+            )
+        elif status is ExecutionStatus.STOPPED:
+            record_event(execution, "ExecutionStopped", now, {"Error": error_of(error)}, shown_root)
+
+    def _mint_token(self, execution: Execution) -> str:
+        execution.token_sequence += 1
+        # Opaque, in the model's alphabet ([A-Za-z0-9+/]+={0,2}), unguessable across executions.
+        token = base64.b64encode(secrets.token_bytes(30)).decode("ascii")
+        execution.checkpoint_token = token
+        return token
+
+    # ---------------------------------------------------------------- timers
+
+    def next_timer_ms(self, arn: str) -> int | None:
+        """When the earliest pending timer of this execution fires (epoch ms), or None."""
+        with self._locked():
+            timers = self.execution(arn).timers
+            return min(timers.values()) if timers else None
+
+    def fire_due_timers(self, arn: str) -> list[str]:
+        """Fire every timer due now: WAITs succeed, retries turn READY, callbacks and the
+        execution time out. Returns the Ids of the operations that changed."""
+        with self._locked():
+            return [op.id for op in self._fire_due(self.execution(arn))]
+
+    def _fire_due(self, execution: Execution) -> list[Operation]:
+        if execution.status.is_terminal:
+            return []
+        now = self.now_ms()
+        root_id = execution.execution_id
+        deadline = execution.timers.get(root_id)
+        if deadline is not None and deadline <= now:
+            del execution.timers[root_id]
+            self._finish(
+                execution,
+                ExecutionStatus.TIMED_OUT,
+                deadline,
+                error={
+                    "ErrorType": "Execution.Timeout",
+                    "ErrorMessage": (
+                        f"Execution timed out after {execution.execution_timeout_seconds} seconds"
+                    ),
+                },
+            )
+            return [execution.operations[root_id]]
+        return fire_due_timers(execution, now)
+
+    def woke_since_last_invocation(self, arn: str) -> bool:
+        """Whether the service changed an operation on its own (a timer fired, a callback was
+        answered) since the latest invocation began: Lambda re-invokes for each such change."""
+        with self._locked():
+            execution = self.execution(arn)
+            if not execution.invocations:
+                return True
+            return execution.wake_count > execution.invocations[-1].wake_count_at_start
+
+    def waiting_operations(self, arn: str) -> list[Operation]:
+        """Operations the execution waits on with no timer: callbacks and chained invokes."""
+        with self._locked():
+            return [
+                op
+                for op in self.execution(arn).operations.values()
+                if op.status is OperationStatus.STARTED
+                and op.type in (OperationType.CALLBACK, OperationType.CHAINED_INVOKE)
+            ]
+
+
+_ROOT_STATUS = {
+    ExecutionStatus.SUCCEEDED: OperationStatus.SUCCEEDED,
+    ExecutionStatus.FAILED: OperationStatus.FAILED,
+    ExecutionStatus.TIMED_OUT: OperationStatus.TIMED_OUT,
+    ExecutionStatus.STOPPED: OperationStatus.STOPPED,
+}
+
+
+def named_root(root: Operation, name: str) -> Operation:
+    """The EXECUTION operation as history events show it: Id and the execution's name."""
+    return Operation(
+        id=root.id, type=root.type, status=root.status, start_ms=root.start_ms, name=name
+    )
