@@ -5,16 +5,20 @@ from __future__ import annotations
 from pytest_durable.service.core import ServiceBase
 from pytest_durable.service.errors import (
     CallbackTimeoutException,
+    InvalidParameterValueException,
+    ResourceConflictException,
     ResourceNotFoundException,
 )
 from pytest_durable.service.model import (
     Execution,
     Operation,
     OperationStatus,
+    OperationType,
     Wire,
 )
 from pytest_durable.service.transitions import (
     callback_answer,
+    chained_invoke_outcome,
     schedule_callback_timer,
 )
 
@@ -23,16 +27,26 @@ MAX_CALLBACK_RESULT_BYTES = 262_144
 
 
 class CallbackAPI(ServiceBase):
+    """What happens outside the execution and lands in it: callback answers from external
+    systems, and the outcome of a chained invoke's target."""
+
     def _started_callback(self, callback_id: str) -> tuple[Execution, Operation]:
         location = self._callbacks.get(callback_id)
         if location is None or location[0] not in self._executions:
-            raise ResourceNotFoundException(f"Callback not found: {callback_id}")
+            raise ResourceNotFoundException(
+                f"Callback not found: {callback_id}. Use the CallbackId the execution's "
+                f"CALLBACK operation carries (CallbackDetails.CallbackId)."
+            )
         execution = self._executions[location[0]]
+        # A timeout that is due is applied before the answer, as the service's timer would have.
+        self._fire_due(execution)
         operation = execution.operations[location[1]]
         if execution.status.is_terminal or operation.status is not OperationStatus.STARTED:
+            # Model docs: "The callback ID token has either expired or the callback associated
+            # with the token has already been closed."
             raise CallbackTimeoutException(
-                f"Callback {callback_id} is no longer open: the callback is "
-                f"{operation.status.value} and the execution is {execution.status.value}"
+                f"Callback {callback_id} is closed: the callback is {operation.status.value} and "
+                f"the execution is {execution.status.value}"
             )
         return execution, operation
 
@@ -42,9 +56,14 @@ class CallbackAPI(ServiceBase):
         CallbackId: str,
         Result: bytes | str | None = None,
     ) -> Wire:
+        raw = Result.encode() if isinstance(Result, str) else (Result or b"")
+        if len(raw) > MAX_CALLBACK_RESULT_BYTES:
+            raise InvalidParameterValueException(
+                f"Result is {len(raw)} bytes; the maximum is {MAX_CALLBACK_RESULT_BYTES} (256 KB)"
+            )
         with self._locked():
             execution, operation = self._started_callback(CallbackId)
-            payload = Result.decode("utf-8") if isinstance(Result, bytes) else Result
+            payload = raw.decode("utf-8", errors="replace")
             callback_answer(execution, operation, self.now_ms(), result=payload, succeeded=True)
             return {}
 
@@ -68,3 +87,30 @@ class CallbackAPI(ServiceBase):
                 )
                 schedule_callback_timer(execution, operation)
             return {}
+
+    def complete_chained_invoke(
+        self,
+        arn: str,
+        operation_id: str,
+        status: OperationStatus,
+        *,
+        result: str | None = None,
+        error: Wire | None = None,
+    ) -> None:
+        """Settle a STARTED chained invoke with its target's outcome (Lambda's part: there is
+        no public API for it). SUCCEEDED carries the target's JSON result; FAILED, TIMED_OUT
+        and STOPPED an ErrorObject."""
+        with self._locked():
+            execution = self.execution(arn)
+            self._fire_due(execution)
+            operation = execution.operations.get(operation_id)
+            if operation is None or operation.type is not OperationType.CHAINED_INVOKE:
+                raise ResourceNotFoundException(f"No chained invoke {operation_id} in {arn}")
+            if execution.status.is_terminal or operation.status is not OperationStatus.STARTED:
+                raise ResourceConflictException(
+                    f"Chained invoke {operation_id} is {operation.status.value} in an execution "
+                    f"that is {execution.status.value}; only a STARTED one can complete"
+                )
+            chained_invoke_outcome(
+                execution, operation, self.now_ms(), status, result=result, error=error
+            )

@@ -8,8 +8,10 @@ invokes finishing) and ``operator_api.py`` (reading, listing, stopping, pausing,
 from __future__ import annotations
 
 import base64
+import re
 import secrets
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -22,11 +24,23 @@ from pytest_durable.service.model import (
     OperationStatus,
     OperationType,
     Wire,
+    ms_to_datetime,
 )
-from pytest_durable.service.transitions import fire_due_timers
+from pytest_durable.service.transitions import Minting, fire_due_timers, new_callback_id
 
 Clock = Callable[[], int]
 DEFAULT_MAX_ITEMS = 1000
+# ClientToken idempotency window (the model's docs of Checkpoint, Pause and Resume).
+IDEMPOTENCY_WINDOW_MS = 15 * 60 * 1000
+# "An execution with a paused timeout still times out 366 days after it started" (model docs);
+# also the maximum DurableConfig.ExecutionTimeout.
+MAX_TIMEOUT_SECONDS = 31_622_400
+# A FunctionName as Lambda accepts it: name, name:qualifier, or a (partial) function ARN.
+_FUNCTION = re.compile(
+    r"^(?:arn:[^:]+:lambda:(?P<region>[^:]*):(?P<account>\d{12}):function:"
+    r"|(?:\d{12}:)?(?:function:)?)"
+    r"(?P<name>[a-zA-Z0-9_.-]+)(?::(?P<qualifier>\$LATEST(?:\.PUBLISHED)?|[0-9]+))?$"
+)
 
 
 class ServiceBase:
@@ -48,6 +62,9 @@ class ServiceBase:
         self._callbacks: dict[str, tuple[str, str]] = {}
         self._lock = threading.RLock()
         self._listeners: list[Callable[[str, Wire, Wire], None]] = []
+        self._minting = Minting(
+            callback_id=new_callback_id, child_execution_arn=self.child_execution_arn
+        )
 
     # ----------------------------------------------------------------- plumbing
 
@@ -73,6 +90,20 @@ class ServiceBase:
     def executions(self) -> list[Execution]:
         return list(self._executions.values())
 
+    def child_execution_arn(self, function_name: str) -> str | None:
+        """The ARN the execution started by a chained invoke of ``function_name`` gets (a bare
+        name, a qualified name or a function ARN); None if it names no function."""
+        match = _FUNCTION.match(function_name)
+        if match is None:
+            return None
+        region = match.group("region") or self.region
+        account = match.group("account") or self.account_id
+        qualifier = match.group("qualifier") or "$LATEST"
+        return (
+            f"arn:aws:lambda:{region}:{account}:function:{match.group('name')}:{qualifier}"
+            f"/durable-execution/{uuid.uuid4()}/{uuid.uuid4()}"
+        )
+
     def function_arn(self, function_name: str, qualifier: str = "$LATEST") -> str:
         return (
             f"arn:aws:lambda:{self.region}:{self.account_id}:function:{function_name}:{qualifier}"
@@ -93,6 +124,7 @@ class ServiceBase:
         execution.error = error
         execution.checkpoint_token = None
         execution.timers.clear()
+        execution.pause = None
         root = execution.operations[execution.execution_id]
         root.status = _ROOT_STATUS[status]
         root.end_ms = now
@@ -110,6 +142,31 @@ class ServiceBase:
             )
         elif status is ExecutionStatus.STOPPED:
             record_event(execution, "ExecutionStopped", now, {"Error": error_of(error)}, shown_root)
+
+    def _settle_pause(self, execution: Execution, now: int, *, interrupted: bool = True) -> None:
+        """A PAUSING execution becomes PAUSED once its invocation checkpoints or ends."""
+        if execution.status is ExecutionStatus.PAUSING and execution.pause is not None:
+            execution.pause.interrupted_invocation = interrupted
+            self._enter_paused(execution, now)
+
+    def _enter_paused(self, execution: Execution, now: int) -> None:
+        pause = execution.pause
+        assert pause is not None
+        execution.status = ExecutionStatus.PAUSED
+        pause.paused_ms = now
+        if pause.timeout_paused:
+            pause.held_deadline_ms = execution.timers.pop(execution.execution_id, None)
+        details: Wire = {"PauseRequestTimestamp": ms_to_datetime(pause.request_ms)}
+        if pause.reason is not None:
+            details["Reason"] = result_of(pause.reason)
+        details["ExecutionTimeoutPaused"] = pause.timeout_paused
+        record_event(
+            execution,
+            "ExecutionPaused",
+            now,
+            details,
+            named_root(execution.operations[execution.execution_id], execution.name),
+        )
 
     def _mint_token(self, execution: Execution) -> str:
         execution.token_sequence += 1

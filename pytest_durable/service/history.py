@@ -15,11 +15,17 @@ from pytest_durable.service.model import Execution, Operation, Wire, ms_to_datet
 
 
 def result_of(payload: str | None) -> Wire:
-    return {} if payload is None else {"Payload": payload}
+    """An ``EventResult``/``EventInput``: the payload and whether it was truncated. Payloads are
+    kept whole here, so ``Truncated`` is always false (conformance step 1.18 shows the real
+    service writing ``Truncated: false`` next to the payload)."""
+    return {"Truncated": False} if payload is None else {"Payload": payload, "Truncated": False}
 
 
 def error_of(error: Wire | None) -> Wire:
-    return {} if error is None else {"Payload": dict(error)}
+    """An ``EventError``: the ErrorObject as its payload (see :func:`result_of`)."""
+    if error is None:
+        return {"Truncated": False}
+    return {"Payload": dict(error), "Truncated": False}
 
 
 def record_event(

@@ -78,10 +78,22 @@ class ExecutionStatus(StrEnum):
     FAILED = "FAILED"
     TIMED_OUT = "TIMED_OUT"
     STOPPED = "STOPPED"
+    PAUSING = "PAUSING"
+    PAUSED = "PAUSED"
 
     @property
     def is_terminal(self) -> bool:
-        return self is not ExecutionStatus.RUNNING
+        return self in _TERMINAL_EXECUTION_STATUSES
+
+
+_TERMINAL_EXECUTION_STATUSES = frozenset(
+    {
+        ExecutionStatus.SUCCEEDED,
+        ExecutionStatus.FAILED,
+        ExecutionStatus.TIMED_OUT,
+        ExecutionStatus.STOPPED,
+    }
+)
 
 
 @dataclass
@@ -119,6 +131,7 @@ class Operation:
     function_name: str | None = None
     tenant_id: str | None = None
     invoke_input: str | None = None
+    child_execution_arn: str | None = None
 
     def to_wire(self, stamp: Callable[[int], Any] = ms_to_datetime) -> Wire:
         """The botocore ``Operation`` shape: every field the SDK needs to replace its local copy.
@@ -202,6 +215,22 @@ class Invocation:
     wake_count_at_start: int = 0
     end_ms: int | None = None
     error: Wire | None = None
+    #: How it ended: SUCCEEDED, FAILED or PENDING (the handler's output status), or CRASHED.
+    outcome: str | None = None
+
+
+@dataclass
+class PauseState:
+    """A PauseDurableExecution request in effect (PAUSING, then PAUSED)."""
+
+    request_ms: int
+    reason: str | None
+    timeout_paused: bool
+    wake_count_at_pause: int
+    interrupted_invocation: bool = False
+    paused_ms: int | None = None
+    #: The execution deadline, held here while the timeout is paused.
+    held_deadline_ms: int | None = None
 
 
 @dataclass
@@ -248,6 +277,9 @@ class Execution:
     wake_count: int = 0
     # A terminal outcome reported through an EXECUTION update, settled when the invocation ends.
     pending_outcome: tuple[ExecutionStatus, str | None, Wire | None] | None = None
+    pause: PauseState | None = None
+    # Idempotency of Pause/Resume ClientTokens: (api, token) -> (parameters, time).
+    operator_tokens: dict[tuple[str, str], tuple[Any, int]] = field(default_factory=dict)
 
     @property
     def active_invocation(self) -> Invocation | None:

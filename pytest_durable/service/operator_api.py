@@ -4,9 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_durable.service.core import ServiceBase
-from pytest_durable.service.errors import ResourceConflictException
-from pytest_durable.service.model import ExecutionStatus, Wire, datetime_to_ms, ms_to_datetime
+from pytest_durable.service.core import (
+    IDEMPOTENCY_WINDOW_MS,
+    MAX_TIMEOUT_SECONDS,
+    ServiceBase,
+    named_root,
+)
+from pytest_durable.service.errors import InvalidParameterValueException, ResourceConflictException
+from pytest_durable.service.history import record_event, result_of
+from pytest_durable.service.model import (
+    Execution,
+    ExecutionStatus,
+    PauseState,
+    Wire,
+    datetime_to_ms,
+    ms_to_datetime,
+)
 from pytest_durable.service.paging import DEFAULT_PAGE_SIZE, marker, parse_marker, without_data
 
 
@@ -41,10 +54,16 @@ class OperatorAPI(ServiceBase):
                 "RetentionPeriodInDays": execution.retention_period_days,
                 "ExecutionTimeout": execution.execution_timeout_seconds,
             }
-            if not execution.status.is_terminal:
-                answer["ExpectedExecutionTimeoutTimestamp"] = ms_to_datetime(
-                    execution.start_ms + execution.execution_timeout_seconds * 1000
-                )
+            pause = execution.pause
+            if pause is not None:
+                details: Wire = {"PauseRequestTimestamp": ms_to_datetime(pause.request_ms)}
+                if pause.reason is not None:
+                    details["Reason"] = pause.reason
+                details["ExecutionTimeoutPaused"] = pause.timeout_paused
+                answer["PauseDetails"] = details
+            deadline = execution.timers.get(execution.execution_id)
+            if deadline is not None:
+                answer["ExpectedExecutionTimeoutTimestamp"] = ms_to_datetime(deadline)
             return answer
 
     def get_durable_execution_history(
@@ -113,10 +132,128 @@ class OperatorAPI(ServiceBase):
     ) -> Wire:
         with self._locked():
             execution = self.execution(DurableExecutionArn)
+            self._fire_due(execution)
             if execution.status.is_terminal:
                 raise ResourceConflictException(
-                    f"Cannot stop a durable execution that is {execution.status.value}"
+                    f"Cannot stop a durable execution that is {execution.status.value}; only "
+                    f"a running or paused execution can be stopped"
                 )
             now = self.now_ms()
             self._finish(execution, ExecutionStatus.STOPPED, now, error=Error)
             return {"StopTimestamp": ms_to_datetime(now)}
+
+    def pause_durable_execution(
+        self,
+        *,
+        DurableExecutionArn: str,
+        ClientToken: str | None = None,
+        Reason: str | None = None,
+        ExecutionTimeoutPaused: bool | None = None,
+    ) -> Wire:
+        """Pause: no invocations until resumed; waits and callbacks keep completing. With an
+        invocation in progress the execution is PAUSING until its next checkpoint (model docs)."""
+        timeout_paused = ExecutionTimeoutPaused is not False  # the model's default is true
+        with self._locked():
+            execution = self.execution(DurableExecutionArn)
+            self._fire_due(execution)
+            params = ("pause", Reason, timeout_paused)
+            if self._repeated(execution, "pause", ClientToken, params):
+                return {}
+            if execution.status is not ExecutionStatus.RUNNING:
+                raise ResourceConflictException(
+                    f"Cannot pause a durable execution that is {execution.status.value}; only a "
+                    f"RUNNING execution can be paused"
+                )
+            now = self.now_ms()
+            execution.pause = PauseState(
+                request_ms=now,
+                reason=Reason,
+                timeout_paused=timeout_paused,
+                wake_count_at_pause=execution.wake_count,
+            )
+            if execution.active_invocation is not None:
+                execution.status = ExecutionStatus.PAUSING
+            else:
+                self._enter_paused(execution, now)
+            return {}
+
+    def resume_durable_execution(
+        self,
+        *,
+        DurableExecutionArn: str,
+        ClientToken: str | None = None,
+        Reason: str | None = None,
+    ) -> Wire:
+        """Resume: PAUSING cancels the pause; PAUSED runs again, and Lambda re-invokes if the
+        pause interrupted an invocation or an operation completed meanwhile (model docs)."""
+        with self._locked():
+            execution = self.execution(DurableExecutionArn)
+            self._fire_due(execution)
+            if self._repeated(execution, "resume", ClientToken, ("resume", Reason)):
+                return {}
+            pause = execution.pause
+            if pause is None or execution.status not in (
+                ExecutionStatus.PAUSED,
+                ExecutionStatus.PAUSING,
+            ):
+                raise ResourceConflictException(
+                    f"Cannot resume a durable execution that is {execution.status.value}; only a "
+                    f"PAUSED or PAUSING execution can be resumed"
+                )
+            now = self.now_ms()
+            execution.status = ExecutionStatus.RUNNING
+            execution.pause = None
+            if pause.paused_ms is None:  # still PAUSING: the pause never took effect
+                return {}
+            if pause.held_deadline_ms is not None:
+                extended = pause.held_deadline_ms + (now - pause.paused_ms)
+                cap = execution.start_ms + MAX_TIMEOUT_SECONDS * 1000
+                execution.timers[execution.execution_id] = min(extended, cap)
+            details: Wire = {"ResumeRequestTimestamp": ms_to_datetime(now)}
+            if Reason is not None:
+                details["Reason"] = result_of(Reason)
+            record_event(
+                execution,
+                "ExecutionResumed",
+                now,
+                details,
+                named_root(execution.operations[execution.execution_id], execution.name),
+            )
+            if pause.interrupted_invocation or execution.wake_count > pause.wake_count_at_pause:
+                execution.wake_count += 1
+            return {}
+
+    def delete_durable_execution(self, *, DurableExecutionArn: str) -> Wire:
+        """Delete a terminal execution and its data (model docs: otherwise a conflict)."""
+        with self._locked():
+            execution = self.execution(DurableExecutionArn)
+            self._fire_due(execution)
+            if not execution.status.is_terminal:
+                raise ResourceConflictException(
+                    f"Cannot delete a durable execution that is {execution.status.value}; it must "
+                    f"be SUCCEEDED, FAILED, STOPPED or TIMED_OUT (stop it first)"
+                )
+            del self._executions[DurableExecutionArn]
+            for callback_id in [
+                cid for cid, (arn, _) in self._callbacks.items() if arn == DurableExecutionArn
+            ]:
+                del self._callbacks[callback_id]
+            return {"DeletionRequestTimestamp": ms_to_datetime(self.now_ms())}
+
+    def _repeated(
+        self, execution: Execution, api: str, client_token: str | None, params: Any
+    ) -> bool:
+        """Whether this request repeats one with the same ClientToken and parameters within 15
+        minutes; those succeed without acting again (model docs of Pause/Resume)."""
+        if client_token is None:
+            return False
+        now = self.now_ms()
+        seen = execution.operator_tokens.get((api, client_token))
+        if seen is not None and now - seen[1] < IDEMPOTENCY_WINDOW_MS:
+            if seen[0] != params:
+                raise InvalidParameterValueException(
+                    f"ClientToken {client_token!r} was used for a different {api} request"
+                )
+            return True
+        execution.operator_tokens[(api, client_token)] = (params, now)
+        return False

@@ -17,7 +17,11 @@ import uuid
 from dataclasses import dataclass
 
 from pytest_durable.service.callback_api import CallbackAPI
-from pytest_durable.service.core import named_root
+from pytest_durable.service.core import (
+    IDEMPOTENCY_WINDOW_MS,
+    MAX_TIMEOUT_SECONDS,
+    named_root,
+)
 from pytest_durable.service.errors import (
     InvalidCheckpointTokenError,
     InvalidParameterValueException,
@@ -37,14 +41,12 @@ from pytest_durable.service.model import (
 )
 from pytest_durable.service.operator_api import OperatorAPI
 from pytest_durable.service.paging import DEFAULT_PAGE_SIZE, marker, parse_marker
-from pytest_durable.service.transitions import apply_update, new_callback_id
+from pytest_durable.service.transitions import apply_update
 from pytest_durable.service.validation import validate_batch
 
-# ClientToken idempotency window (the model's documentation of CheckpointDurableExecution).
-IDEMPOTENCY_WINDOW_MS = 15 * 60 * 1000
 # DurableConfig.ExecutionTimeout range in the model; the default is the longest allowed so that a
 # test only meets the execution timeout when it asks for one.
-MAX_EXECUTION_TIMEOUT_SECONDS = 31_622_400
+MAX_EXECUTION_TIMEOUT_SECONDS = MAX_TIMEOUT_SECONDS
 DEFAULT_RETENTION_DAYS = 14
 
 
@@ -70,18 +72,26 @@ class DurableService(CallbackAPI, OperatorAPI):
         qualifier: str = "$LATEST",
         execution_timeout_seconds: int = MAX_EXECUTION_TIMEOUT_SECONDS,
         retention_period_days: int = DEFAULT_RETENTION_DAYS,
+        reserved_arn: str | None = None,
     ) -> Execution:
         """Create an execution as an asynchronous Invoke of a durable function does: mint the ARN,
-        the EXECUTION operation (Id = the ARN's last segment) and the ExecutionStarted event."""
+        the EXECUTION operation (Id = the ARN's last segment) and the ExecutionStarted event.
+
+        ``reserved_arn`` is the ARN a chained invoke already announced for this execution."""
         if not 1 <= execution_timeout_seconds <= MAX_EXECUTION_TIMEOUT_SECONDS:
             raise InvalidParameterValueException(
                 f"ExecutionTimeout must be between 1 and {MAX_EXECUTION_TIMEOUT_SECONDS} seconds; "
                 f"got {execution_timeout_seconds}"
             )
         with self._locked():
-            execution_id = str(uuid.uuid4())
-            name = execution_name or str(uuid.uuid4())
-            function_arn = self.function_arn(function_name, qualifier)
+            if reserved_arn is not None:
+                function_arn, _, rest = reserved_arn.partition("/durable-execution/")
+                name, _, execution_id = rest.partition("/")
+                qualifier = function_arn.rsplit(":", 1)[-1]
+            else:
+                execution_id = str(uuid.uuid4())
+                name = execution_name or str(uuid.uuid4())
+                function_arn = self.function_arn(function_name, qualifier)
             arn = f"{function_arn}/durable-execution/{name}/{execution_id}"
             if any(e.name == name and e.function_name == function_name for e in self.executions):
                 raise ResourceConflictException(
@@ -134,6 +144,11 @@ class DurableService(CallbackAPI, OperatorAPI):
                 )
             if execution.active_invocation is not None:
                 raise ResourceConflictException("An invocation of this execution is in progress")
+            if execution.status is not ExecutionStatus.RUNNING:
+                raise ResourceConflictException(
+                    f"Cannot invoke: the durable execution is {execution.status.value}; resume "
+                    f"it with ResumeDurableExecution first"
+                )
             token = self._mint_token(execution)
             execution.invocations.append(
                 Invocation(
@@ -174,9 +189,13 @@ class DurableService(CallbackAPI, OperatorAPI):
             invocation = execution.active_invocation
             if invocation is None:
                 raise ResourceConflictException("No invocation of this execution is in progress")
+            # Timers that came due while the handler ran are recorded before it ended.
+            self._fire_due(execution)
             now = self.now_ms()
             invocation.end_ms = now
             invocation.error = failure
+            status = "CRASHED" if failure is not None else str((output or {}).get("Status", ""))
+            invocation.outcome = status
             execution.checkpoint_token = None
             completed: Wire = {
                 "StartTimestamp": ms_to_datetime(invocation.start_ms),
@@ -190,8 +209,8 @@ class DurableService(CallbackAPI, OperatorAPI):
                 return InvocationEnd("PENDING", execution.status)
             if failure is not None:
                 execution.pending_outcome = None
+                self._settle_pause(execution, now)
                 return InvocationEnd("INVOCATION_FAILED", execution.status)
-            status = str((output or {}).get("Status", ""))
             if status == "SUCCEEDED":
                 result = (output or {}).get("Result")
                 if execution.pending_outcome is not None and not result:
@@ -202,6 +221,8 @@ class DurableService(CallbackAPI, OperatorAPI):
                 if error is None and execution.pending_outcome is not None:
                     error = execution.pending_outcome[2]
                 self._finish(execution, ExecutionStatus.FAILED, now, error=error)
+            else:
+                self._settle_pause(execution, now)
             execution.pending_outcome = None
             return InvocationEnd(status, execution.status)
 
@@ -234,7 +255,7 @@ class DurableService(CallbackAPI, OperatorAPI):
             self._fire_due(execution)
             completes_execution = False
             for update in validated:
-                operation = apply_update(execution, update, now, new_callback_id)
+                operation = apply_update(execution, update, now, self._minting)
                 if update.type is OperationType.EXECUTION:
                     completes_execution = True
                 elif operation is not None and operation.callback_id is not None:
@@ -243,6 +264,11 @@ class DurableService(CallbackAPI, OperatorAPI):
             response: Wire = {}
             if completes_execution:
                 execution.checkpoint_token = None
+            elif execution.status is ExecutionStatus.PAUSING:
+                # PauseDurableExecution takes effect at the invocation's next checkpoint: the
+                # batch is kept and the token withheld, so the SDK (3.0.0) answers PENDING.
+                execution.checkpoint_token = None
+                self._settle_pause(execution, now)
             else:
                 response["CheckpointToken"] = self._mint_token(execution)
             response["NewExecutionState"] = {
@@ -252,10 +278,11 @@ class DurableService(CallbackAPI, OperatorAPI):
                 execution.idempotency_cache[(ClientToken, CheckpointToken)] = CachedCheckpoint(
                     fingerprint=updates, response=response, created_ms=now
                 )
-        for listener in self._listeners:
-            listener(
-                DurableExecutionArn, {"Updates": updates, "ClientToken": ClientToken}, response
-            )
+            # Under the lock, so listeners see checkpoints in the order they were accepted.
+            for listener in self._listeners:
+                listener(
+                    DurableExecutionArn, {"Updates": updates, "ClientToken": ClientToken}, response
+                )
         return response
 
     def get_durable_execution_state(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from pytest_durable.service.history import error_of, record_event, result_of, retry_details
 from pytest_durable.service.model import (
@@ -25,7 +26,14 @@ from pytest_durable.service.model import (
 )
 from pytest_durable.service.validation import ValidatedUpdate
 
-CallbackIdFactory = Callable[[], str]
+
+@dataclass(frozen=True)
+class Minting:
+    """Identifiers the service mints while applying updates (kept out of the pure transitions)."""
+
+    callback_id: Callable[[], str]
+    #: The ARN a chained invoke's target execution will have, from the invoke's FunctionName.
+    child_execution_arn: Callable[[str], str | None]
 
 
 def new_callback_id() -> str:
@@ -37,7 +45,7 @@ def apply_update(
     execution: Execution,
     update: ValidatedUpdate,
     now_ms: int,
-    new_callback: CallbackIdFactory,
+    ids: Minting,
 ) -> Operation | None:
     """Apply one validated update. Returns the operation it created or changed (None for
     EXECUTION, whose outcome is settled when the invocation ends)."""
@@ -65,7 +73,7 @@ def apply_update(
             # A completion without a recorded START (allowed for STEP and CONTEXT): the
             # operation still starts before it completes, so its history shows both.
             _record_started(execution, operation, raw, now_ms)
-    _APPLIERS[update.type](execution, operation, update.action, raw, now_ms, new_callback)
+    _APPLIERS[update.type](execution, operation, update.action, raw, now_ms, ids)
     execution.mark_changed(operation.id)
     return operation
 
@@ -88,7 +96,7 @@ def _apply_step(
     action: OperationAction,
     raw: Wire,
     now_ms: int,
-    _new_callback: CallbackIdFactory,
+    _ids: Minting,
 ) -> None:
     match action:
         case OperationAction.START:
@@ -105,9 +113,9 @@ def _apply_step(
             # step's Result when it runs again (protocol.md §4).
             operation.result = raw.get("Payload")
             execution.timers[operation.id] = operation.next_attempt_ms
-            details: Wire = {}
-            if operation.error is not None:
-                details["Error"] = error_of(operation.error)
+            # StepFailedDetails.Error is required by the model; a wait_for_condition RETRY
+            # carries no error, so its EventError has no payload.
+            details: Wire = {"Error": error_of(operation.error)}
             details["RetryDetails"] = retry_details(operation.attempt, delay)
             record_event(execution, "StepFailed", now_ms, details, operation)
         case OperationAction.SUCCEED:
@@ -152,7 +160,7 @@ def _apply_context(
     action: OperationAction,
     raw: Wire,
     now_ms: int,
-    _new_callback: CallbackIdFactory,
+    _ids: Minting,
 ) -> None:
     match action:
         case OperationAction.START:
@@ -186,7 +194,7 @@ def _apply_wait(
     action: OperationAction,
     raw: Wire,
     now_ms: int,
-    _new_callback: CallbackIdFactory,
+    _ids: Minting,
 ) -> None:
     if action is OperationAction.CANCEL:
         execution.timers.pop(operation.id, None)
@@ -212,10 +220,10 @@ def _apply_callback(
     _action: OperationAction,
     raw: Wire,
     now_ms: int,
-    new_callback: CallbackIdFactory,
+    ids: Minting,
 ) -> None:
     options = raw.get("CallbackOptions") or {}
-    operation.callback_id = new_callback()
+    operation.callback_id = ids.callback_id()
     operation.timeout_seconds = int(options.get("TimeoutSeconds", 0))
     operation.heartbeat_timeout_seconds = int(options.get("HeartbeatTimeoutSeconds", 0))
     if operation.timeout_seconds:
@@ -247,21 +255,30 @@ def _apply_chained_invoke(
     _action: OperationAction,
     raw: Wire,
     now_ms: int,
-    _new_callback: CallbackIdFactory,
+    ids: Minting,
 ) -> None:
     options = raw.get("ChainedInvokeOptions") or {}
     operation.function_name = options.get("FunctionName")
     operation.tenant_id = options.get("TenantId")
     operation.invoke_input = raw.get("Payload")
+    operation.child_execution_arn = ids.child_execution_arn(operation.function_name or "")
     details: Wire = {"FunctionName": operation.function_name}
     if operation.tenant_id is not None:
         details["TenantId"] = operation.tenant_id
     details["Input"] = result_of(operation.invoke_input)
-    details["ExecutedVersion"] = "$LATEST"
+    details["ExecutedVersion"] = _executed_version(operation.function_name or "")
+    if operation.child_execution_arn is not None:
+        details["DurableExecutionArn"] = operation.child_execution_arn
     record_event(execution, "ChainedInvokeStarted", now_ms, details, operation)
 
 
-_Applier = Callable[[Execution, Operation, OperationAction, Wire, int, CallbackIdFactory], None]
+def _executed_version(function_name: str) -> str:
+    """The version a FunctionName resolves to: its qualifier if it is a version, else $LATEST."""
+    qualifier = function_name.rsplit(":", 1)[-1] if ":" in function_name else ""
+    return qualifier if qualifier.isdigit() or qualifier.startswith("$LATEST") else "$LATEST"
+
+
+_Applier = Callable[[Execution, Operation, OperationAction, Wire, int, Minting], None]
 _APPLIERS: dict[OperationType, _Applier] = {
     OperationType.STEP: _apply_step,
     OperationType.CONTEXT: _apply_context,
@@ -350,5 +367,36 @@ def callback_answer(
         operation.error = error
         _complete(operation, OperationStatus.FAILED, now_ms)
         record_event(execution, "CallbackFailed", now_ms, {"Error": error_of(error)}, operation)
+    execution.mark_changed(operation.id)
+    execution.wake_count += 1
+
+
+_INVOKE_EVENTS = {
+    OperationStatus.SUCCEEDED: "ChainedInvokeSucceeded",
+    OperationStatus.FAILED: "ChainedInvokeFailed",
+    OperationStatus.TIMED_OUT: "ChainedInvokeTimedOut",
+    OperationStatus.STOPPED: "ChainedInvokeStopped",
+}
+
+
+def chained_invoke_outcome(
+    execution: Execution,
+    operation: Operation,
+    now_ms: int,
+    status: OperationStatus,
+    *,
+    result: str | None = None,
+    error: Wire | None = None,
+) -> None:
+    """Settle a STARTED chained invoke with its target's outcome."""
+    event = _INVOKE_EVENTS[status]
+    if status is OperationStatus.SUCCEEDED:
+        operation.result = result
+        details: Wire = {"Result": result_of(result)}
+    else:
+        operation.error = error
+        details = {"Error": error_of(error)}
+    _complete(operation, status, now_ms)
+    record_event(execution, event, now_ms, details, operation)
     execution.mark_changed(operation.id)
     execution.wake_count += 1

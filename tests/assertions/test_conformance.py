@@ -20,12 +20,7 @@ CONFORMANCE = ROOT.parent / "shared" / "conformance" / "requirements"
 SUITES = ("step", "wait", "child", "map")
 
 #: Requirement id -> why our run cannot match (a known service difference, or an SDK limit).
-KNOWN_DIFFERENCES: dict[str, str] = {
-    "1-18": (
-        "service: StepSucceededDetails.Result lacks Truncated: false (the real service writes "
-        "EventResult {Payload, Truncated}; ours writes {Payload} only)"
-    ),
-}
+KNOWN_DIFFERENCES: dict[str, str] = {}
 
 
 def _cases() -> list[pytest.param]:

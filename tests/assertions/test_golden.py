@@ -108,7 +108,10 @@ def test_the_flag_writes_goldens_that_match_the_next_runs(project):
         "EndTimestamp": "*",
         "RequestId": "*",
     }
-    assert events[2]["StepSucceededDetails"]["Result"] == {"Payload": '"Hello, World!"'}
+    assert events[2]["StepSucceededDetails"]["Result"] == {
+        "Payload": '"Hello, World!"',
+        "Truncated": False,
+    }
     assert events[3]["WaitStartedDetails"] == {"Duration": 300, "ScheduledEndTimestamp": "*"}
 
     updates = yaml.safe_load((golden / "test_greeting_updates.updates.yaml").read_text())

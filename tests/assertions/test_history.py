@@ -77,7 +77,10 @@ def test_event_ids_count_from_one_in_order_and_time_never_goes_back(retried):
     stamps = [event["EventTimestamp"] for event in retried.history]
     assert stamps == sorted(stamps)
     assert retried.history[0]["EventType"] == "ExecutionStarted"
-    assert retried.history[0]["ExecutionStartedDetails"]["Input"] == {"Payload": '{"order": 7}'}
+    assert retried.history[0]["ExecutionStartedDetails"]["Input"] == {
+        "Payload": '{"order": 7}',
+        "Truncated": False,
+    }
     assert [e["EventType"] for e in retried.history[-2:]] == [
         "InvocationCompleted",
         "ExecutionSucceeded",

@@ -46,7 +46,7 @@ def test_result_empty_string_takes_the_result_from_the_update(run: Running):
     assert described["EndTimestamp"] == at(T0 + 1_000)
     last = run.env.history(run.arn)[-1]
     assert last["EventType"] == "ExecutionSucceeded"
-    assert last["ExecutionSucceededDetails"] == {"Result": {"Payload": BIG}}
+    assert last["ExecutionSucceededDetails"] == {"Result": {"Payload": BIG, "Truncated": False}}
 
 
 def test_bare_failed_output_takes_the_error_from_the_update(run: Running):
@@ -58,7 +58,7 @@ def test_bare_failed_output_takes_the_error_from_the_update(run: Running):
     assert "Result" not in described
     last = run.env.history(run.arn)[-1]
     assert last["EventType"] == "ExecutionFailed"
-    assert last["ExecutionFailedDetails"] == {"Error": {"Payload": ERROR}}
+    assert last["ExecutionFailedDetails"] == {"Error": {"Payload": ERROR, "Truncated": False}}
 
 
 def test_execution_update_does_not_end_the_execution_before_the_invocation_ends(run: Running):

@@ -44,7 +44,10 @@ def test_execution_started_is_event_1_with_input_and_timeout(env: Env):
         "Id": arn.rsplit("/", 1)[-1],
         "Name": "order-7",
         "EventTimestamp": at(T0),
-        "ExecutionStartedDetails": {"Input": {"Payload": '{"a": 1}'}, "ExecutionTimeout": 900},
+        "ExecutionStartedDetails": {
+            "Input": {"Payload": '{"a": 1}', "Truncated": False},
+            "ExecutionTimeout": 900,
+        },
     }
 
 
@@ -86,7 +89,7 @@ def test_step_retry_is_a_step_failed_with_retry_details(run: Running):
     assert_shape("Event", event)
     assert event["EventType"] == "StepFailed"
     assert event["StepFailedDetails"] == {
-        "Error": {"Payload": error},
+        "Error": {"Payload": error, "Truncated": False},
         "RetryDetails": {"CurrentAttempt": 1, "NextAttemptDelaySeconds": 4},
     }
 
@@ -103,7 +106,7 @@ def test_step_succeeded_carries_result_and_attempt(run: Running):
     event = run.env.history(run.arn)[-1]
     assert_shape("Event", event)
     assert event["StepSucceededDetails"] == {
-        "Result": {"Payload": '"v"'},
+        "Result": {"Payload": '"v"', "Truncated": False},
         "RetryDetails": {"CurrentAttempt": 1},
     }
 
@@ -145,7 +148,7 @@ def test_a_crashed_invocation_completes_with_its_error(env: Env):
     crash = {"ErrorType": "Runtime.ExitError", "ErrorMessage": "RequestId: x Error: exit 1"}
     env.service.end_invocation(arn, None, failure=crash)
     details = env.history(arn)[-1]["InvocationCompletedDetails"]
-    assert details["Error"] == {"Payload": crash}
+    assert details["Error"] == {"Payload": crash, "Truncated": False}
     assert set(details) == {"StartTimestamp", "EndTimestamp", "RequestId", "Error"}
 
 
@@ -169,13 +172,19 @@ def test_history_without_execution_data_drops_payloads_only(run: Running):
     )
     assert_output("GetDurableExecutionHistory", answer)
     started, _, succeeded = answer["Events"]
-    assert started["ExecutionStartedDetails"] == {"Input": {}, "ExecutionTimeout": 31_622_400}
+    assert started["ExecutionStartedDetails"] == {
+        "Input": {"Truncated": False},
+        "ExecutionTimeout": 31_622_400,
+    }
     assert succeeded["StepSucceededDetails"] == {
-        "Result": {},
+        "Result": {"Truncated": False},
         "RetryDetails": {"CurrentAttempt": 1},
     }
     # The stored history is untouched.
-    assert run.env.history(run.arn)[2]["StepSucceededDetails"]["Result"] == {"Payload": '"secret"'}
+    assert run.env.history(run.arn)[2]["StepSucceededDetails"]["Result"] == {
+        "Payload": '"secret"',
+        "Truncated": False,
+    }
 
 
 def test_history_pages_and_reverse_order(run: Running):

@@ -164,7 +164,9 @@ def test_callback_success_stores_the_raw_body_as_the_result(run: Running):
     assert (op.status.value, op.result) == ("SUCCEEDED", '{"approved": true}')
     event = run.env.history(run.arn)[-1]
     assert event["EventType"] == "CallbackSucceeded"
-    assert event["CallbackSucceededDetails"] == {"Result": {"Payload": '{"approved": true}'}}
+    assert event["CallbackSucceededDetails"] == {
+        "Result": {"Payload": '{"approved": true}', "Truncated": False}
+    }
     assert run.env.service.woke_since_last_invocation(run.arn)
 
 
@@ -174,7 +176,9 @@ def test_callback_failure_stores_the_error(run: Running):
     run.env.service.send_durable_execution_callback_failure(CallbackId=callback_id, Error=error)
     op = run.execution.operations["cb"]
     assert (op.status.value, op.error) == ("FAILED", error)
-    assert run.env.history(run.arn)[-1]["CallbackFailedDetails"] == {"Error": {"Payload": error}}
+    assert run.env.history(run.arn)[-1]["CallbackFailedDetails"] == {
+        "Error": {"Payload": error, "Truncated": False}
+    }
 
 
 def test_an_answered_callback_cannot_be_answered_again(run: Running):

@@ -4,6 +4,7 @@ as the SDK's boto3 client would see an AWS endpoint (protocol.md §2, §6, §8).
 
 import datetime as dt
 import uuid
+from dataclasses import replace
 
 import pytest
 from aws_durable_execution_sdk_python.exceptions import CheckpointError, GetExecutionStateError
@@ -297,7 +298,7 @@ def test_history_through_the_client(wired: Wired):
         "Name": "n",
         "EventTimestamp": at(T0),
         "StepSucceededDetails": {
-            "Result": {"Payload": '"r"'},
+            "Result": {"Payload": '"r"', "Truncated": False},
             "RetryDetails": {"CurrentAttempt": 1},
         },
     }
@@ -317,7 +318,7 @@ def test_history_through_the_client(wired: Wired):
     lean = wired.client.get_durable_execution_history(
         DurableExecutionArn=arn, IncludeExecutionData=False
     )
-    assert lean["Events"][2]["StepSucceededDetails"]["Result"] == {}
+    assert lean["Events"][2]["StepSucceededDetails"]["Result"] == {"Truncated": False}
 
 
 def test_list_executions_through_the_client(wired: Wired):
@@ -390,8 +391,9 @@ def test_callbacks_through_the_client(wired: Wired):
 def test_callback_ids_with_reserved_characters_survive_the_path(wired: Wired, monkeypatch):
     # botocore escapes + / = in the CallbackId label (%2B %2F %3D); the router must unquote it.
     tricky = "a+b/c=="
-    monkeypatch.setattr("pytest_durable.service.service.new_callback_id", lambda: tricky)
     arn, token = wired.running()
+    minting = wired.service._minting
+    monkeypatch.setattr(wired.service, "_minting", replace(minting, callback_id=lambda: tricky))
     answer = wired.checkpoint(arn, token, [callback("cb")])
     assert answer["NewExecutionState"]["Operations"][0]["CallbackDetails"]["CallbackId"] == tricky
     wired.client.send_durable_execution_callback_success(CallbackId=tricky, Result=b"1")
