@@ -1,9 +1,22 @@
-"""Playing Lambda for one execution: invoke, read the output, move time, invoke again."""
+"""Playing Lambda for one execution: invoke, read the output, move time, invoke again.
+
+Between invocations the driver does what the service and the outside world would while the
+handler is suspended: it runs chained-invoke targets, lets declared callback responders answer,
+and moves the virtual clock to the next thing that can happen (a timer, a responder's answer, the
+execution timeout). ``run()`` goes to the end; ``run_until_blocked()`` stops where only the test
+can move things on (a callback nobody answers, a pause); ``advance(d)`` lets ``d`` pass.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import heapq
+import itertools
+from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import ClientError
+
+from pytest_durable.clock import Duration, VirtualClock
+from pytest_durable.runner.callbacks import CallbackHandle
 from pytest_durable.runner.errors import (
     ExecutionBlockedError,
     ExecutionStuckError,
@@ -18,40 +31,50 @@ from pytest_durable.runner.invocation import (
     LambdaContext,
     invoke_handler,
 )
+from pytest_durable.runner.invokes import run_chained_invoke
 from pytest_durable.runner.result import ExecutionResult
-from pytest_durable.service import DurableService, Execution, OperationStatus
+from pytest_durable.service import (
+    Execution,
+    ExecutionStatus,
+    Operation,
+    OperationStatus,
+    OperationType,
+)
 
 if TYPE_CHECKING:
-    from pytest_durable.clock import VirtualClock
-    from pytest_durable.runner.checkpoints import CheckpointLog
-    from pytest_durable.runner.environment import DurableSettings
+    from pytest_durable.runner.callbacks import _Step
+    from pytest_durable.runner.environment import DurableEnvironment
 
 _OUTPUT_STATUSES = frozenset({"SUCCEEDED", "FAILED", "PENDING"})
 
 
 class ExecutionDriver:
-    """Drives one durable execution. ``run()`` goes to the end; ``invoke()`` does one invocation."""
+    """Drives one durable execution, as Lambda and the outside world would."""
 
     def __init__(
         self,
         *,
-        service: DurableService,
-        clock: VirtualClock,
+        environment: DurableEnvironment,
         handler: Handler,
         arn: str,
-        settings: DurableSettings,
         explicit_timeout: bool,
-        checkpoints: CheckpointLog | None = None,
     ) -> None:
-        self.service = service
-        self.clock = clock
+        self.environment = environment
+        self.service = environment.service
+        self.clock: VirtualClock = environment.clock
+        self.settings = environment.settings
         self.handler = handler
         self.arn = arn
-        self.settings = settings
         self._explicit_timeout = explicit_timeout
-        self._checkpoints = checkpoints
         self._consecutive_failures = 0
         self._last_crash: BaseException | None = None
+        self._invocations_made = 0
+        # Responder answers due at virtual times: (due ms, sequence, callback id, step).
+        self._scheduled: list[tuple[int, int, str, _Step]] = []
+        self._sequence = itertools.count()
+        self._responded: set[str] = set()
+
+    # ------------------------------------------------------------------ state
 
     @property
     def execution(self) -> Execution:
@@ -59,7 +82,58 @@ class ExecutionDriver:
 
     @property
     def done(self) -> bool:
+        """Whether the execution has ended (SUCCEEDED, FAILED, TIMED_OUT or STOPPED)."""
         return self.execution.status.is_terminal
+
+    @property
+    def callbacks(self) -> list[CallbackHandle]:
+        """The callbacks the execution is waiting on (STARTED), in the order they were created."""
+        return [h for h in self._callback_handles() if self._is_open(h.operation_id)]
+
+    def callback(
+        self, name: str | None = None, *, id: str | None = None, index: int | None = None
+    ) -> CallbackHandle:
+        """A callback of this execution, by name (its own, or its ``wait_for_callback``'s), by
+        CallbackId, or by index in creation order; with no argument, the only waiting one."""
+        handles = self._callback_handles()
+        if id is not None:
+            matches = [h for h in handles if h.id == id]
+        elif name is not None:
+            matches = [h for h in handles if name in self._names_of(h)]
+        elif index is not None:
+            matches = handles[index : index + 1] if -len(handles) <= index < len(handles) else []
+        else:
+            matches = self.callbacks
+            if len(matches) > 1:
+                raise LookupError(
+                    f"{len(matches)} callbacks are waiting ({matches}); pick one by name, id or "
+                    f"index"
+                )
+        if not matches:
+            known = ", ".join(f"{h.name or '(unnamed)'} [{h.id[:8]}...]" for h in handles)
+            raise LookupError(
+                f"No callback matches name={name!r} id={id!r} index={index!r}. Callbacks of "
+                f"this execution: {known or 'none'}"
+            )
+        return matches[0]
+
+    def _callback_handles(self) -> list[CallbackHandle]:
+        return [
+            CallbackHandle(self.environment.client, op, self.arn)
+            for op in self.execution.operations.values()
+            if op.type is OperationType.CALLBACK and op.callback_id is not None
+        ]
+
+    def _is_open(self, operation_id: str) -> bool:
+        return self.execution.operations[operation_id].status is OperationStatus.STARTED
+
+    def _names_of(self, handle: CallbackHandle) -> set[str]:
+        """A callback answers to its own name and to its wait_for_callback context's name."""
+        names = {handle.name} if handle.name else set()
+        parent = self.execution.operations.get(handle.parent_id or "")
+        if parent is not None and parent.sub_type == "WaitForCallback" and parent.name:
+            names.add(parent.name)
+        return names
 
     # ------------------------------------------------------------------ one invocation
 
@@ -69,8 +143,9 @@ class ExecutionDriver:
         if self.done:
             return InvocationOutcome(output=None)
         event = self.service.begin_invocation(self.arn)
-        invocation = self.execution.invocations[-1]
+        self._invocations_made += 1
         execution = self.execution
+        invocation = execution.invocations[-1]
         context = LambdaContext(
             aws_request_id=invocation.request_id,
             function_name=execution.function_name,
@@ -112,68 +187,169 @@ class ExecutionDriver:
         self.service.end_invocation(self.arn, output)
         return outcome
 
-    # ------------------------------------------------------------------ to the end
+    # ------------------------------------------------------------------ driving
 
     def run(self) -> ExecutionResult:
-        """Invoke until the execution ends, moving the virtual clock to each timer."""
-        for _ in range(self.settings.max_invocations):
-            if self.done:
-                return self.result()
-            self.invoke()
-            if self.done:
-                return self.result()
-            if self._consecutive_failures:
-                if self._consecutive_failures >= self.settings.max_failed_invocations:
-                    raise InvocationFailedError(
-                        f"The handler crashed on {self._consecutive_failures} consecutive "
-                        f"invocations; the last crash is chained below. (Lambda would keep "
-                        f"retrying; raise max_failed_invocations to allow more.)"
-                    ) from self._last_crash
-                continue
-            self._wait_for_next_wake()
-        if self.done:
-            return self.result()
-        raise TooManyInvocationsError(
-            f"The execution is still {self.execution.status.value} after "
-            f"{self.settings.max_invocations} invocations. Raise max_invocations if it really "
-            f"needs more, or look for a loop that never ends (result.invocations)."
-        )
+        """Invoke until the execution ends, answering callbacks with the declared responders,
+        running chained-invoke targets and moving the virtual clock to each timer."""
+        self._drive(stop_when_blocked=False, until_ms=None)
+        return self.result()
 
-    def _wait_for_next_wake(self) -> None:
-        """After a PENDING output: decide what Lambda would wait for, and make it happen now."""
-        if self.service.woke_since_last_invocation(self.arn):
-            return
+    def run_until_blocked(self) -> ExecutionDriver:
+        """Run until the execution ends or waits on something only the test can provide: a
+        callback no responder answers, or a pause. Returns the driver, to answer and go on."""
+        self._drive(stop_when_blocked=True, until_ms=None)
+        return self
+
+    def advance(self, duration: Duration) -> ExecutionDriver:
+        """Let ``duration`` of virtual time pass: every timer, responder answer and
+        re-invocation due in that window happens, in order. Returns the driver."""
+        target = self.clock.now_ms() + int(_seconds(duration) * 1000)
+        self._drive(stop_when_blocked=False, until_ms=target)
+        return self
+
+    def _drive(self, *, stop_when_blocked: bool, until_ms: int | None) -> None:
+        budget = self.settings.max_invocations
+        while not self.done:
+            self._handle_outside_world()
+            if self.done:
+                return
+            if self._should_invoke():
+                if self._invocations_made >= budget:
+                    raise TooManyInvocationsError(
+                        f"The execution is still {self.execution.status.value} after "
+                        f"{self._invocations_made} invocations. Raise max_invocations if it "
+                        f"really needs more, or look for a loop that never ends "
+                        f"(result.invocations)."
+                    )
+                self.invoke()
+                self._check_crashes()
+                continue
+            if not self._move_time(stop_when_blocked=stop_when_blocked, until_ms=until_ms):
+                return
+
+    def _should_invoke(self) -> bool:
+        execution = self.execution
+        if execution.status is not ExecutionStatus.RUNNING:
+            return False
+        if not execution.invocations or self._consecutive_failures:
+            return True
+        return self.service.woke_since_last_invocation(self.arn)
+
+    def _check_crashes(self) -> None:
+        if self._consecutive_failures >= self.settings.max_failed_invocations:
+            raise InvocationFailedError(
+                f"The handler crashed on {self._consecutive_failures} consecutive invocations; "
+                f"the last crash is chained below. (Lambda would keep retrying; raise "
+                f"max_failed_invocations to allow more.)"
+            ) from self._last_crash
+
+    def _move_time(self, *, stop_when_blocked: bool, until_ms: int | None) -> bool:
+        """Advance the clock to the next thing that can happen. False: the drive should stop."""
         execution = self.execution
         root = execution.execution_id
-        operation_timers = [due for op_id, due in execution.timers.items() if op_id != root]
         deadline = execution.timers.get(root)
-        waiting = self.service.waiting_operations(self.arn)
-        if operation_timers:
-            due = min(operation_timers)
-            self.clock.advance_to(due if deadline is None else min(due, deadline))
-            return
+        upcoming = [due for op_id, due in execution.timers.items() if op_id != root]
+        upcoming += [entry[0] for entry in self._scheduled[:1]]
+        unanswered = [h for h in self.callbacks if h.id not in self._responded]
+        paused = execution.status in (ExecutionStatus.PAUSED, ExecutionStatus.PAUSING)
+
+        if stop_when_blocked and (unanswered or paused):
+            return False
+        if upcoming:
+            due = min(upcoming) if deadline is None else min(*upcoming, deadline)
+            if until_ms is None or due <= until_ms:
+                self._jump(due)
+                return True
+            self._jump(until_ms)
+            return self._should_invoke()
+        if until_ms is not None:
+            target = until_ms if deadline is None else min(until_ms, deadline)
+            self._jump(target)
+            return target < until_ms or self._should_invoke()
+        waiting = bool(unanswered or paused or self.service.waiting_operations(self.arn))
         if waiting and deadline is not None and self._explicit_timeout:
-            self.clock.advance_to(deadline)
-            return
+            self._jump(deadline)
+            return True
         if waiting:
-            described = ", ".join(
-                f"{op.type.value} {op.name or op.id!r}"
-                + (f" (CallbackId {op.callback_id})" if op.callback_id else "")
-                for op in waiting
+            raise ExecutionBlockedError(self._blocked_message(paused))
+        raise ExecutionStuckError(self._stuck_message())
+
+    def _jump(self, due_ms: int) -> None:
+        self.clock.advance_to(due_ms)
+        self.service.fire_due_timers(self.arn)
+        self._perform_due_answers()
+
+    # ------------------------------------------------------------------ the outside world
+
+    def _handle_outside_world(self) -> None:
+        """Run newly started chained invokes and schedule responders for new callbacks."""
+        for operation in list(self.execution.operations.values()):
+            if operation.status is not OperationStatus.STARTED:
+                continue
+            if operation.type is OperationType.CHAINED_INVOKE:
+                run_chained_invoke(self.environment, self.arn, operation)
+            elif operation.type is OperationType.CALLBACK:
+                self._schedule_responder(operation)
+        self._perform_due_answers()
+
+    def _schedule_responder(self, operation: Operation) -> None:
+        if operation.callback_id is None or operation.callback_id in self._responded:
+            return
+        handle = CallbackHandle(self.environment.client, operation, self.arn)
+        names = self._names_of(handle)
+        responder = self.environment.responder_for(names)
+        if responder is None:
+            return
+        self._responded.add(handle.id)
+        # Delays count from the callback's creation, so declared times are exact.
+        for due_ms, step in responder.schedule(operation.start_ms):
+            heapq.heappush(self._scheduled, (due_ms, next(self._sequence), handle.id, step))
+
+    def _perform_due_answers(self) -> None:
+        now = self.clock.now_ms()
+        while self._scheduled and self._scheduled[0][0] <= now:
+            _, _, callback_id, step = heapq.heappop(self._scheduled)
+            handle = next(h for h in self._callback_handles() if h.id == callback_id)
+            if not self._is_open(handle.operation_id):
+                continue  # it timed out (or the test answered it) before this answer was due
+            try:
+                step.action(handle)
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "CallbackTimeoutException":
+                    raise
+
+    # ------------------------------------------------------------------ messages
+
+    def _blocked_message(self, paused: bool) -> str:
+        if paused:
+            return (
+                f"The execution is {self.execution.status.value}: nothing invokes it until it is "
+                f"resumed (env.client.resume_durable_execution(DurableExecutionArn=...))."
             )
-            raise ExecutionBlockedError(
-                f"The execution is suspended waiting for {described}, and nothing will answer: "
-                f"answer it from the test (env.client.send_durable_execution_callback_success("
-                f"CallbackId=...)) before running on, or give the execution a timeout."
-            )
+        described = ", ".join(
+            f"{op.type.value} {op.name or op.id!r}"
+            + (f" (CallbackId {op.callback_id})" if op.callback_id else "")
+            for op in self.service.waiting_operations(self.arn)
+        )
+        return (
+            f"The execution is suspended waiting for {described}, and nothing will answer. "
+            f"Declare an answer before the run (durable.on_callback(name).succeed(value)), or "
+            f"drive it step by step: driver = durable.start(handler, event); "
+            f"driver.run_until_blocked(); driver.callback(name).succeed(value); driver.run(). "
+            f"Or give the execution a timeout (execution_timeout=...)."
+        )
+
+    def _stuck_message(self) -> str:
+        root = self.execution.execution_id
         unfinished = [
             f"{op.type.value} {op.name or op.id!r} is {op.status.value}"
-            for op in execution.operations.values()
+            for op in self.execution.operations.values()
             if op.id != root
             and not op.status.is_terminal
             and op.status is not OperationStatus.READY
         ]
-        raise ExecutionStuckError(
+        return (
             "The handler returned PENDING, but the execution has nothing pending: no timer, "
             "callback or chained invoke can ever wake it. "
             + (
@@ -185,6 +361,11 @@ class ExecutionDriver:
         )
 
     def result(self) -> ExecutionResult:
+        """The execution as it stands now (finished or not)."""
         execution = self.execution
-        calls = self._checkpoints.calls(self.arn) if self._checkpoints is not None else ()
+        calls = self.environment.checkpoints.calls(self.arn)
         return ExecutionResult.from_execution(execution, list(execution.history), calls)
+
+
+def _seconds(duration: Any) -> float:
+    return duration.total_seconds() if hasattr(duration, "total_seconds") else float(duration)

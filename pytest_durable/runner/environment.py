@@ -19,8 +19,10 @@ from typing import Any
 from aws_durable_execution_sdk_python import __about__ as sdk_about
 
 from pytest_durable.clock import VirtualClock
+from pytest_durable.runner.callbacks import CallbackResponder
 from pytest_durable.runner.checkpoints import CheckpointLog
 from pytest_durable.runner.driver import ExecutionDriver
+from pytest_durable.runner.invokes import InvokeRegistry, InvokeTarget, error_object
 from pytest_durable.runner.result import ExecutionResult
 from pytest_durable.runner.sdk import prompt_checkpoint_shutdown, sdk_client
 from pytest_durable.service import DurableService
@@ -97,6 +99,9 @@ class DurableEnvironment:
         )
         self._stack: ExitStack | None = None
         self._http: HttpEndpoint | None = None
+        self._responders: list[CallbackResponder] = []
+        #: Functions handlers may reach with ``context.invoke``.
+        self.invoke_targets = InvokeRegistry()
         self.prompt_shutdown = False
 
     def __enter__(self) -> DurableEnvironment:
@@ -158,8 +163,11 @@ class DurableEnvironment:
         function_name: str | None = None,
         execution_name: str | None = None,
         execution_timeout: int | None = None,
+        reserved_arn: str | None = None,
     ) -> ExecutionDriver:
-        """Start an execution without running it: the returned driver invokes it step by step."""
+        """Start an execution without running it. The returned driver runs it to the end
+        (``run()``), until only the test can move it on (``run_until_blocked()``), or lets
+        virtual time pass (``advance(duration)``); answer callbacks with ``callback(...)``."""
         self._require_entered()
         payload = json.dumps(event) if input_payload is _UNSET else input_payload
         timeout = execution_timeout or self.settings.execution_timeout
@@ -168,15 +176,72 @@ class DurableEnvironment:
             payload,
             execution_name=execution_name,
             execution_timeout_seconds=timeout or MAX_EXECUTION_TIMEOUT_SECONDS,
+            reserved_arn=reserved_arn,
         )
         return ExecutionDriver(
-            service=self.service,
-            clock=self.clock,
+            environment=self,
             handler=handler,
             arn=execution.arn,
-            settings=self.settings,
             explicit_timeout=timeout is not None,
-            checkpoints=self.checkpoints,
+        )
+
+    # ------------------------------------------------------------------ the outside world
+
+    def on_callback(self, name: str | None = None) -> CallbackResponder:
+        """Declare how callbacks named ``name`` (a callback's name or its wait_for_callback's
+        name; None: any callback) are answered when they start, e.g.
+        ``durable.on_callback("approval").after(minutes=30).succeed({"ok": True})``.
+        Named responders win over catch-alls; the first declared wins among equals."""
+        responder = CallbackResponder(name)
+        self._responders.append(responder)
+        return responder
+
+    def responder_for(self, names: set[str]) -> CallbackResponder | None:
+        """The responder that answers a callback known by ``names``, if one was declared."""
+        named = [r for r in self._responders if r.name is not None and r.name in names]
+        catch_all = [r for r in self._responders if r.name is None]
+        chosen = (named or catch_all or [None])[0]
+        return chosen
+
+    def register_durable_function(
+        self,
+        function_name: str,
+        handler: Handler,
+        *,
+        execution_timeout: int | None = None,
+    ) -> None:
+        """Make ``context.invoke(function_name, ...)`` start ``handler`` (a @durable_execution
+        handler) as its own child execution, with its own history, on this virtual clock."""
+        self.invoke_targets.add(
+            function_name,
+            InvokeTarget(
+                function_name, durable_handler=handler, execution_timeout=execution_timeout
+            ),
+        )
+
+    def register_function(
+        self,
+        function_name: str,
+        function: Handler | None = None,
+        *,
+        result: Any = _UNSET,
+        error: BaseException | dict[str, Any] | None = None,
+    ) -> None:
+        """Make ``context.invoke(function_name, ...)`` call a plain ``function(event, context)``,
+        or answer with a canned ``result`` (any JSON value) or ``error`` (an exception or an
+        ErrorObject dict)."""
+        given = sum([function is not None, result is not _UNSET, error is not None])
+        if given != 1:
+            raise TypeError("register_function takes exactly one of function, result= or error=")
+        error_dict = error_object(error) if isinstance(error, BaseException) else error
+        self.invoke_targets.add(
+            function_name,
+            InvokeTarget(
+                function_name,
+                function=function,
+                result=None if result is _UNSET else result,
+                error=error_dict,
+            ),
         )
 
     def results(self) -> list[ExecutionResult]:

@@ -1,0 +1,232 @@
+"""Callbacks through the real SDK: answered by hand or by declared responders, timing out on the
+virtual clock, and heartbeats. No polling and no real sleeping anywhere."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import time
+
+import pytest
+from aws_durable_execution_sdk_python import DurableContext, durable_execution
+from aws_durable_execution_sdk_python.config import (
+    CallbackConfig,
+    Duration,
+    WaitForCallbackConfig,
+)
+from botocore.exceptions import ClientError
+
+from pytest_durable import ExecutionBlockedError
+from pytest_durable.runner.callbacks import Failure
+
+
+class _Real:
+    perf_counter = time.perf_counter
+
+
+def _callback_config(timeout: int = 0, heartbeat: int = 0) -> CallbackConfig:
+    return CallbackConfig(
+        timeout=Duration.from_seconds(timeout), heartbeat_timeout=Duration.from_seconds(heartbeat)
+    )
+
+
+@durable_execution
+def approval(event, context: DurableContext):
+    callback = context.create_callback(
+        name="approval",
+        config=_callback_config(event.get("timeout", 0), event.get("heartbeat", 0)),
+    )
+    return {"answer": callback.result()}
+
+
+def test_answered_by_name_from_the_test(durable):
+    driver = durable.start(approval, {})
+    driver.run_until_blocked()
+    assert not driver.done
+    assert [c.name for c in driver.callbacks] == ["approval"]
+
+    driver.callback("approval").succeed({"approved": True})
+    result = driver.run()
+
+    assert result.status == "SUCCEEDED"
+    # The SDK's default callback serdes passes the raw body through.
+    assert json.loads(result.output["answer"]) == {"approved": True}
+    assert result.operation("approval").status == "SUCCEEDED"
+    assert len(result.invocations) == 2
+
+
+def test_answered_by_id_without_knowing_its_name(durable):
+    driver = durable.start(approval, {}).run_until_blocked()
+    callback_id = durable.service.waiting_operations(driver.arn)[0].callback_id
+    driver.callback(id=callback_id).succeed("by id")
+    assert driver.run().output == {"answer": "by id"}
+
+
+def test_callback_failure_reaches_the_handler_as_an_error(durable):
+    driver = durable.start(approval, {}).run_until_blocked()
+    driver.callback().fail("Rejected", "the manager said no", data="ticket-7")
+    result = driver.run()
+    assert result.status == "FAILED"
+    assert "the manager said no" in (result.error.message or "")
+    op = result.operation("approval")
+    assert op.status == "FAILED"
+    assert op.error is not None
+    assert (op.error.type, op.error.data) == ("Rejected", "ticket-7")
+
+
+def test_an_unanswered_one_hour_timeout_finishes_at_once_timed_out(durable):
+    started = _Real.perf_counter()
+    result = durable.run(approval, {"timeout": 3600})
+    elapsed = _Real.perf_counter() - started
+
+    assert elapsed < 0.5
+    assert result.status == "FAILED"
+    assert result.error is not None
+    assert result.error.type.endswith("CallbackError") or "timed out" in (
+        result.error.message or ""
+    )
+    op = result.operation("approval")
+    assert op.status == "TIMED_OUT"
+    assert op.error is not None and op.error.type == "Callback.Timeout"
+    assert op.end - op.start == datetime.timedelta(hours=1)
+    timed_out = next(e for e in result.history if e["EventType"] == "CallbackTimedOut")
+    assert timed_out["CallbackTimedOutDetails"]["Error"]["Payload"]["ErrorType"] == (
+        "Callback.Timeout"
+    )
+    started_event = next(e for e in result.history if e["EventType"] == "CallbackStarted")
+    assert started_event["CallbackStartedDetails"]["Timeout"] == 3600
+
+
+def test_heartbeat_timeout_expires_without_heartbeats(durable):
+    result = durable.run(approval, {"timeout": 3600, "heartbeat": 60})
+    op = result.operation("approval")
+    assert op.status == "TIMED_OUT"
+    assert op.error is not None and op.error.type == "Callback.Heartbeat"
+    assert op.end - op.start == datetime.timedelta(seconds=60)
+
+
+def test_heartbeats_keep_a_callback_alive_past_its_heartbeat_timeout(durable):
+    durable.on_callback("approval").heartbeat(every=50, times=4).after(30).succeed("done")
+    result = durable.run(approval, {"timeout": 3600, "heartbeat": 60})
+    assert result.output == {"answer": "done"}
+    op = result.operation("approval")
+    assert op.end - op.start == datetime.timedelta(seconds=4 * 50 + 30)
+
+
+def test_declared_responder_answers_after_a_virtual_delay(durable):
+    durable.on_callback("approval").after(hours=5).succeed("approved later")
+    started = _Real.perf_counter()
+    result = durable.run(approval, {})
+    assert _Real.perf_counter() - started < 0.5
+    assert result.output == {"answer": "approved later"}
+    op = result.operation("approval")
+    assert op.end - op.start == datetime.timedelta(hours=5)
+
+
+def test_a_responder_slower_than_the_timeout_loses_to_it(durable):
+    durable.on_callback("approval").after(hours=2).succeed("too late")
+    result = durable.run(approval, {"timeout": 3600})
+    assert result.operation("approval").status == "TIMED_OUT"
+
+
+def test_responder_computed_from_the_callback(durable):
+    seen = []
+
+    def decide(callback):
+        seen.append(callback.name)
+        return Failure("Denied", f"{callback.name} denied")
+
+    durable.on_callback().respond(decide)
+    result = durable.run(approval, {})
+    assert seen == ["approval"]
+    assert result.status == "FAILED"
+    assert result.operation("approval").error.message == "approval denied"
+
+
+def test_named_responders_win_over_catch_alls(durable):
+    durable.on_callback().succeed("catch-all")
+    durable.on_callback("approval").succeed("named")
+    assert durable.run(approval, {}).output == {"answer": "named"}
+
+
+@durable_execution
+def two_callbacks(event, context: DurableContext):
+    first = context.create_callback(name="first")
+    second = context.create_callback(name="second")
+    return [second.result(), first.result()]
+
+
+def test_two_callbacks_answered_in_reverse_order(durable):
+    driver = durable.start(two_callbacks).run_until_blocked()
+    assert [c.name for c in driver.callbacks] == ["first", "second"]
+    driver.callback("second").succeed("2")
+    driver.run_until_blocked()
+    assert [c.name for c in driver.callbacks] == ["first"]
+    driver.callback(index=0).succeed("1")
+    result = driver.run()
+    assert result.output == ["2", "1"]
+    assert result.operation("second").end <= result.operation("first").end
+
+
+@durable_execution
+def wait_for_human(event, context: DurableContext):
+    def submit(callback_id: str, _ctx) -> None:
+        if event.get("submitter_fails"):
+            raise ConnectionError("ticketing system down")
+
+    return context.wait_for_callback(
+        submit,
+        name="human",
+        config=WaitForCallbackConfig(timeout=Duration.from_days(1)),
+    )
+
+
+def test_wait_for_callback_answered_by_the_responder_of_its_name(durable):
+    durable.on_callback("human").after(minutes=10).succeed("looks good")
+    result = durable.run(wait_for_human, {})
+    assert result.output == "looks good"
+    human = result.operation("human")
+    assert human.sub_type == "WaitForCallback"
+    assert {c.sub_type for c in human.children} == {"Callback", "Step"}
+
+
+def test_wait_for_callback_with_a_failing_submitter(durable):
+    result = durable.run(wait_for_human, {"submitter_fails": True})
+    assert result.status == "FAILED"
+    assert "ticketing system down" in str(result.error)
+    submitter = next(op for op in result.all_operations() if op.sub_type == "Step")
+    assert submitter.status == "FAILED"
+
+
+@pytest.mark.durable(execution_timeout=30 * 24 * 3600)
+def test_a_30_day_execution_timeout_finishes_at_once(durable):
+    started = _Real.perf_counter()
+    result = durable.run(approval, {})  # nobody answers, no callback timeout
+    assert _Real.perf_counter() - started < 0.5
+    assert result.status == "TIMED_OUT"
+    assert result.duration == datetime.timedelta(days=30)
+    assert result.history[-1]["EventType"] == "ExecutionTimedOut"
+
+
+def test_without_a_timeout_an_unanswered_callback_blocks_with_guidance(durable):
+    with pytest.raises(ExecutionBlockedError, match=r"on_callback\(name\)"):
+        durable.run(approval, {})
+
+
+def test_advance_lets_time_pass_up_to_a_callback_timeout(durable):
+    driver = durable.start(approval, {"timeout": 3600}).run_until_blocked()
+    driver.advance(datetime.timedelta(minutes=59))
+    assert driver.callbacks  # still waiting
+    driver.advance(datetime.timedelta(minutes=2))
+    assert not driver.callbacks
+    assert driver.done
+    assert driver.result().operation("approval").status == "TIMED_OUT"
+
+
+def test_answers_go_through_the_real_api_and_closed_callbacks_are_refused(durable):
+    driver = durable.start(approval, {}).run_until_blocked()
+    callback = driver.callback("approval")
+    callback.succeed("once")
+    with pytest.raises(ClientError) as caught:
+        callback.succeed("twice")
+    assert caught.value.response["Error"]["Code"] == "CallbackTimeoutException"
