@@ -88,14 +88,17 @@ class HttpEndpoint:
 
     def start(self) -> HttpEndpoint:
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="pytest-durable-http", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="pytest-durable-http",
+            daemon=True,
         )
         self._thread.start()
         return self
 
     def serve_forever(self) -> None:
         """Serve on the calling thread until interrupted (the command line uses this)."""
-        self._server.serve_forever()
+        self._server.serve_forever(poll_interval=0.05)
 
     def stop(self) -> None:
         self._server.shutdown()
