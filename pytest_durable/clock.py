@@ -57,12 +57,17 @@ class VirtualClock:
         # (virtual epoch µs, real monotonic s) at the last jump; swapped as one tuple so that
         # readers on other threads never see half of a jump.
         self._origin = ((start - _EPOCH) // _dt.timedelta(microseconds=1), _Real.monotonic())
+        # How many hold() blocks are open: while held, the clock stands still.
+        self._held = 0
         self._frozen: Any = None
+        self._is_frozen = False
 
     # ------------------------------------------------------------- reading
 
     def now_us(self) -> int:
         origin_us, origin_real = self._origin
+        if self._held:
+            return origin_us
         return origin_us + int((_Real.monotonic() - origin_real) * 1_000_000)
 
     def now_ms(self) -> int:
@@ -102,6 +107,39 @@ class VirtualClock:
                 self._rebase(target_us)
         return self.now()
 
+    @contextmanager
+    def hold(self) -> Iterator[VirtualClock]:
+        """Stop the clock for the duration, except for explicit jumps.
+
+        The runner holds it between invocations, while nothing of the handler runs: timers fire
+        and declared answers arrive at exactly their virtual times (a callback answered "after 5
+        hours" ends 5 hours after it started, not 5 hours and a millisecond). Re-entrant."""
+        with self._lock:
+            if self._held == 0:
+                self._origin = (self.now_us(), _Real.monotonic())
+            self._held += 1
+        try:
+            yield self
+        finally:
+            with self._lock:
+                self._held -= 1
+                if self._held == 0:
+                    self._origin = (self._origin[0], _Real.monotonic())
+
+    @contextmanager
+    def running(self) -> Iterator[VirtualClock]:
+        """Tick at the real rate for the duration even inside :meth:`hold`: code is running
+        (an invocation of a handler), and time passes for it as it would in Lambda."""
+        with self._lock:
+            held, self._held = self._held, 0
+            self._origin = (self._origin[0], _Real.monotonic())
+        try:
+            yield self
+        finally:
+            with self._lock:
+                self._origin = (self.now_us(), _Real.monotonic())
+                self._held = held
+
     def _rebase(self, origin_us: int) -> None:
         self._origin = (origin_us, _Real.monotonic())
         if self._frozen is not None:
@@ -116,8 +154,10 @@ class VirtualClock:
     def freeze(self) -> Iterator[VirtualClock]:
         """Make ``datetime``/``time`` everywhere in the process follow this clock.
 
-        freezegun's ticking mode advances at the real rate from the time it is moved to, which is
-        exactly this clock's behaviour; every jump of the clock moves freezegun with it.
+        freezegun reads this clock directly: its active time factory is replaced by this
+        clock's, so the handler, the service and the test see one time, held or ticking. Should a
+        future freezegun keep its factories elsewhere, its ticking mode is moved along with every
+        jump instead (the same times, give or take the instants the clock is held).
         """
         # freezegun's default ignore list makes a fake clock function return *real* time when
         # one of the caller's 5 nearest frames is in an ignored module, such as `threading` or
@@ -132,18 +172,24 @@ class VirtualClock:
         finally:
             freezegun.configure(default_ignore_list=saved_ignore)
         factory = freezer.start()
-        self._frozen = factory
-        try:
+        factories = getattr(_freezegun_api, "freeze_factories", None)
+        if isinstance(factories, list) and factories and factories[-1] is factory:
+            factories[-1] = self._naive_now
+        else:  # pragma: no cover - a freezegun without the factory stack
+            self._frozen = factory
             factory.move_to(self._naive_now())
+        self._is_frozen = True
+        try:
             yield self
         finally:
             self._frozen = None
+            self._is_frozen = False
             freezer.stop()
 
     @property
     def is_frozen(self) -> bool:
         """Whether the process's ``datetime``/``time`` currently follow this clock."""
-        return self._frozen is not None
+        return self._is_frozen
 
     def __repr__(self) -> str:
         return f"VirtualClock({self.now().isoformat()})"
