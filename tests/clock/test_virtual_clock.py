@@ -43,7 +43,7 @@ def test_hold_stands_still_except_for_jumps_and_running_ticks_inside_it():
         held = clock.now_us()
         _real_pause(0.02)
         assert clock.now_us() == held
-        clock.advance_to(clock.now_ms() + 5000)
+        clock.advance(5)
         assert clock.now_us() == held + 5_000_000
         with clock.running():
             inner = clock.now_us()
