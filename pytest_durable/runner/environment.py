@@ -200,8 +200,8 @@ class DurableEnvironment:
         """The responder that answers a callback known by ``names``, if one was declared."""
         named = [r for r in self._responders if r.name is not None and r.name in names]
         catch_all = [r for r in self._responders if r.name is None]
-        chosen = (named or catch_all or [None])[0]
-        return chosen
+        candidates = named or catch_all
+        return candidates[0] if candidates else None
 
     def register_durable_function(
         self,

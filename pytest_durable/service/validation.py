@@ -144,13 +144,13 @@ def _check_shape(index: int, update: dict[str, Any]) -> ValidatedUpdate:
     if not isinstance(op_id, str) or not _ID_PATTERN.fullmatch(op_id):
         raise _reject(index, update, "Id must be 1-64 characters of [a-zA-Z0-9-_]")
     try:
-        op_type = OperationType(update.get("Type"))
+        op_type = OperationType(str(update.get("Type")))
     except ValueError:
         raise _reject(
             index, update, f"Type must be one of {', '.join(t.value for t in OperationType)}"
         ) from None
     try:
-        action = OperationAction(update.get("Action"))
+        action = OperationAction(str(update.get("Action")))
     except ValueError:
         raise _reject(
             index, update, f"Action must be one of {', '.join(a.value for a in OperationAction)}"
