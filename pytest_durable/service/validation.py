@@ -84,6 +84,8 @@ def validate_batch(execution: Execution, updates: list[dict[str, Any]]) -> list[
     SUCCEED, a CONTEXT started earlier in the batch) are simulated in a local overlay.
     """
     overlay: dict[str, tuple[OperationType, OperationStatus]] = {}
+    # Name, SubType and ParentId each operation was created with (stored, or earlier in batch).
+    identities: dict[str, tuple[str | None, str | None, str | None]] = {}
     # Types of the operations STARTed earlier in this batch: the only in-batch parents allowed.
     started_in_batch: dict[str, OperationType] = {}
     seen_in_batch: dict[str, list[OperationAction]] = {}
@@ -129,6 +131,7 @@ def validate_batch(execution: Execution, updates: list[dict[str, Any]]) -> list[
             )
         earlier.append(action)
 
+        _check_identity(index, update, execution, identities)
         _check_parent(index, update, execution, started_in_batch)
         status = current[1] if current is not None else None
         new_status = _check_transition(index, update, op_type, action, status)
@@ -182,6 +185,36 @@ def _check_shape(index: int, update: dict[str, Any]) -> ValidatedUpdate:
     if action is OperationAction.FAIL and payload is not None:
         raise _reject(index, update, "a FAIL update cannot carry a Payload")
     return ValidatedUpdate(index, update, op_id, op_type, action)
+
+
+_IDENTITY_FIELDS = ("Name", "SubType", "ParentId")
+
+
+def _check_identity(
+    index: int,
+    update: dict[str, Any],
+    execution: Execution,
+    identities: dict[str, tuple[str | None, str | None, str | None]],
+) -> None:
+    """An operation keeps the Name, SubType and ParentId it was created with: a later update that
+    names others is refused (the SDK replays by comparing exactly these, protocol.md §4)."""
+    op_id = update["Id"]
+    known = identities.get(op_id)
+    if known is None and op_id in execution.operations:
+        stored = execution.operations[op_id]
+        known = (stored.name, stored.sub_type, stored.parent_id)
+    given = tuple(update.get(field) for field in _IDENTITY_FIELDS)
+    if known is None:
+        identities[op_id] = given  # type: ignore[assignment]
+        return
+    for field, was, now in zip(_IDENTITY_FIELDS, known, given, strict=True):
+        if now is not None and now != was:
+            raise _reject(
+                index,
+                update,
+                f"operation {op_id!r} was created with {field} {was!r}; an update cannot change "
+                f"it to {now!r}",
+            )
 
 
 def _check_parent(
