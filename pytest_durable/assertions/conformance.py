@@ -43,6 +43,9 @@ class Requirement:
     expected_history: tuple[Mapping[str, Any], ...]
     variables: Mapping[str, str] = field(default_factory=dict)
     async_invoke: bool = False
+    #: ``CallbackActions``: what the outside world sends to which callback (``CallbackName``,
+    #: ``Operation`` success/failure/heartbeat, ``Payload``, ``Delay`` in seconds).
+    callback_actions: tuple[Mapping[str, Any], ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
 
@@ -66,6 +69,7 @@ def load_requirement(
         expected_history=tuple(substitute(raw.get("ExpectedExecutionHistory") or [], values)),
         variables=values,
         async_invoke=bool(raw.get("AsyncInvoke", False)),
+        callback_actions=tuple(substitute(raw.get("CallbackActions") or [], values)),
         raw=raw,
     )
 
