@@ -57,11 +57,15 @@ class CallbackHandle:
         self.timeout_seconds: int = operation.timeout_seconds
         self.heartbeat_timeout_seconds: int = operation.heartbeat_timeout_seconds
 
-    def succeed(self, value: Any = None) -> None:
-        """Send ``SendDurableExecutionCallbackSuccess`` with ``value`` as the result body."""
-        self._client.send_durable_execution_callback_success(
-            CallbackId=self.id, Result=encode_callback_result(value)
-        )
+    def succeed(self, value: Any = NO_VALUE) -> None:
+        """Send ``SendDurableExecutionCallbackSuccess`` with ``value`` as the result body (bytes
+        as given, a ``str`` as UTF-8, anything else as JSON); with no value, no body at all."""
+        if value is NO_VALUE:
+            self._client.send_durable_execution_callback_success(CallbackId=self.id)
+        else:
+            self._client.send_durable_execution_callback_success(
+                CallbackId=self.id, Result=encode_callback_result(value)
+            )
 
     def fail(
         self, error_type: str = "CallbackError", message: str = "", data: str | None = None
@@ -75,7 +79,7 @@ class CallbackHandle:
         """Send ``SendDurableExecutionCallbackHeartbeat``: restarts the heartbeat timeout."""
         self._client.send_durable_execution_callback_heartbeat(CallbackId=self.id)
 
-    def answer(self, response: Any) -> None:
+    def answer(self, response: Any = NO_VALUE) -> None:
         """Succeed with ``response``, or fail if it is a :class:`Failure`."""
         if isinstance(response, Failure):
             self.fail(response.error_type, response.message, response.data)
@@ -126,7 +130,7 @@ class CallbackResponder:
             self._add(_Step(delay, CallbackHandle.heartbeat, "heartbeat"))
         return self
 
-    def succeed(self, value: Any = None) -> CallbackResponder:
+    def succeed(self, value: Any = NO_VALUE) -> CallbackResponder:
         self._add(_Step(self._take_delay(), lambda cb: cb.succeed(value), f"succeed({value!r})"))
         self._final = True
         return self

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -73,6 +74,9 @@ class ExecutionDriver:
         self._scheduled: list[tuple[int, int, str, _Step]] = []
         self._sequence = itertools.count()
         self._responded: set[str] = set()
+        # Callbacks the test leaves to their timeouts (run_until_blocked(ignore=...)).
+        self._ignored: set[str] = set()
+        self._ignored_names: set[str] = set()
 
     # ------------------------------------------------------------------ state
 
@@ -196,9 +200,18 @@ class ExecutionDriver:
         self._drive(stop_when_blocked=False, until_ms=None)
         return self.result()
 
-    def run_until_blocked(self) -> ExecutionDriver:
+    def run_until_blocked(self, *, ignore: Iterable[CallbackHandle | str] = ()) -> ExecutionDriver:
         """Run until the execution ends or waits on something only the test can provide: a
-        callback no responder answers, or a pause. Returns the driver, to answer and go on."""
+        callback no responder answers, or a pause. Returns the driver, to answer and go on.
+
+        Callbacks in ``ignore`` (handles, ids or names) do not count as blocking: the test
+        leaves them to their timeouts and waits for the next thing it must answer."""
+        for item in ignore:
+            if isinstance(item, CallbackHandle):
+                self._ignored.add(item.id)
+            else:
+                self._ignored.update(h.id for h in self._callback_handles() if item == h.id)
+                self._ignored_names.add(item)
         self._drive(stop_when_blocked=True, until_ms=None)
         return self
 
@@ -260,8 +273,12 @@ class ExecutionDriver:
         upcoming += [entry[0] for entry in self._scheduled[:1]]
         unanswered = [h for h in self.callbacks if h.id not in self._responded]
         paused = execution.status in (ExecutionStatus.PAUSED, ExecutionStatus.PAUSING)
-
-        if stop_when_blocked and (unanswered or paused):
+        blocking = [
+            h
+            for h in unanswered
+            if h.id not in self._ignored and not (self._names_of(h) & self._ignored_names)
+        ]
+        if stop_when_blocked and (blocking or paused):
             return False
         if upcoming:
             due = min(upcoming) if deadline is None else min(*upcoming, deadline)

@@ -230,3 +230,37 @@ def test_answers_go_through_the_real_api_and_closed_callbacks_are_refused(durabl
     with pytest.raises(ClientError) as caught:
         callback.succeed("twice")
     assert caught.value.response["Error"]["Code"] == "CallbackTimeoutException"
+
+
+def test_success_without_a_value_sends_no_result(durable):
+    driver = durable.start(approval, {}).run_until_blocked()
+    driver.callback("approval").succeed()
+    result = driver.run()
+    # An empty request body is an empty result (what the real service stores is unverified).
+    assert result.output == {"answer": ""}
+    assert (
+        durable.service.execution(result.arn).operations[result.operation("approval").id].result
+        == ""
+    )
+
+
+@durable_execution
+def first_times_out_then_second(event, context: DurableContext):
+    first = context.create_callback(name="first", config=_callback_config(timeout=60))
+    try:
+        first.result()
+    except Exception:
+        pass
+    return context.create_callback(name="second").result()
+
+
+def test_run_until_blocked_can_leave_a_callback_to_its_timeout(durable):
+    driver = durable.start(first_times_out_then_second).run_until_blocked()
+    assert [c.name for c in driver.callbacks] == ["first"]
+    driver.run_until_blocked(ignore=["first"])
+    assert [c.name for c in driver.callbacks] == ["second"]
+    assert driver.callback("first").id != driver.callback("second").id
+    driver.callback("second").succeed("2")
+    result = driver.run()
+    assert result.output == "2"
+    assert result.operation("first").status == "TIMED_OUT"
