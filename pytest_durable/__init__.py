@@ -23,6 +23,7 @@ from pytest_durable.runner import (
     OperationView,
     TooManyInvocationsError,
 )
+from pytest_durable.runner.lambda_process import HandlerProcessCrash, SubprocessHandler
 
 __all__ = [
     "Attempt",
@@ -37,10 +38,12 @@ __all__ = [
     "ExecutionResult",
     "ExecutionStuckError",
     "HandlerContractError",
+    "HandlerProcessCrash",
     "HandlerTimeoutError",
     "InvocationFailedError",
     "InvocationRecord",
     "OperationView",
+    "SubprocessHandler",
     "TooManyInvocationsError",
     "VirtualClock",
 ]

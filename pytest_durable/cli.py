@@ -1,19 +1,25 @@
 """The ``pytest-durable`` command line.
 
 ``pytest-durable serve`` runs the fake durable-execution service on loopback HTTP, for handlers
-and tools in other processes: point ``AWS_ENDPOINT_URL_LAMBDA`` at the printed URL.
+and tools in other processes: export the printed variables and point ``AWS_ENDPOINT_URL_LAMBDA``
+at the printed URL. It runs until SIGINT (Ctrl-C) or SIGTERM, then stops cleanly with status 0.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import shlex
+import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from importlib import metadata
+from types import FrameType
 
 from pytest_durable.clock import VirtualClock
 from pytest_durable.service import DurableService
+from pytest_durable.service.errors import ServiceError
 from pytest_durable.transport import Router
 from pytest_durable.transport.http import HttpEndpoint
 
@@ -30,22 +36,42 @@ def _parse_start(text: str) -> _dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=_dt.UTC)
 
 
+def _port(text: str) -> int:
+    # Checked here so that a bad port is a usage error (status 2), not a traceback from bind().
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"--port must be 0..65535, got {text!r}")
+    return port
+
+
+def _version() -> str:
+    try:
+        return metadata.version("pytest-durable")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from an uninstalled tree
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pytest-durable",
         description="Tools of pytest-durable, the fake AWS Lambda durable-execution service.",
     )
+    parser.add_argument("-V", "--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser(
         "serve",
         help="serve the fake durable-execution API on loopback HTTP",
         description=(
             "Serve the 12 durable-execution APIs of the Lambda API on HTTP. Timers (waits, "
-            "retry delays, callback and execution timeouts) fire on the service's clock."
+            "retry delays, callback and execution timeouts) fire on the service's clock. "
+            "Stop with Ctrl-C or SIGTERM."
         ),
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    serve.add_argument("--port", type=_port, default=0, help="port (default 0: a free one)")
     serve.add_argument(
         "--time",
         choices=("real", "virtual"),
@@ -68,41 +94,83 @@ def build_parser() -> argparse.ArgumentParser:
 def _fire_timers_forever(service: DurableService, stop: threading.Event) -> None:
     while not stop.wait(TIMER_TICK_SECONDS):
         for execution in service.executions:
-            service.fire_due_timers(execution.arn)
+            try:
+                service.fire_due_timers(execution.arn)
+            except ServiceError:
+                # Fix: an execution deleted between the listing and this call raised
+                # ResourceNotFoundException and ended this thread, and with it every timer.
+                continue
 
 
-def serve(args: argparse.Namespace, *, ready: threading.Event | None = None) -> int:
-    if args.time == "real" and args.start is not None:
-        print("pytest-durable: --start needs --time virtual", file=sys.stderr)
-        return 2
+def serve(
+    args: argparse.Namespace,
+    *,
+    ready: threading.Event | None = None,
+    stop: threading.Event | None = None,
+) -> int:
+    """Serve until ``stop`` is set, or SIGINT/SIGTERM arrives (on the main thread)."""
     clock = VirtualClock(args.start)
     service = DurableService(clock.now_ms, region=args.region)
-    endpoint = HttpEndpoint(Router(service), host=args.host, port=args.port)
-    stop = threading.Event()
+    try:
+        endpoint = HttpEndpoint(Router(service), host=args.host, port=args.port)
+    except OSError as error:
+        print(f"pytest-durable: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
+        return 1
+    stop = stop or threading.Event()
+    restore = _stop_on_signals(stop)
     timers = threading.Thread(
         target=_fire_timers_forever, args=(service, stop), name="timers", daemon=True
     )
-    timers.start()
-    print(f"pytest-durable: durable-execution service on {endpoint.url} ({args.time} time)")
-    print("Export these for the AWS SDKs (the credentials are dummies, never checked):")
-    print(f"export AWS_ENDPOINT_URL_LAMBDA={endpoint.url}")
-    print("export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing")
-    print(f"export AWS_DEFAULT_REGION={args.region}")
-    sys.stdout.flush()
-    if ready is not None:
-        ready.set()
     try:
-        endpoint.serve_forever()
+        endpoint.start()
+        timers.start()
+        print(
+            f"pytest-durable: durable-execution service on {endpoint.url} ({args.time} time, "
+            f"now {clock.now().isoformat(timespec='seconds')})"
+        )
+        print("Export these for the AWS SDKs (the credentials are dummies, never checked):")
+        for name, value in endpoint.environment(args.region).items():
+            print(f"export {name}={shlex.quote(value)}")
+        # Flushed at once: a parent process reads the URL from a pipe, which is block-buffered.
+        sys.stdout.flush()
+        if ready is not None:
+            ready.set()
+        stop.wait()
     except KeyboardInterrupt:
         pass
     finally:
         stop.set()
+        endpoint.stop()
+        timers.join(timeout=1)
+        restore()
+    print("pytest-durable: stopped", flush=True)
     return 0
 
 
+def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:
+    """Make SIGINT and SIGTERM set ``stop`` (only possible on the main thread); returns a
+    function that puts the previous handlers back."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def restore() -> None:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+    return restore
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.command == "serve":
+        if args.time == "real" and args.start is not None:
+            parser.error("--start needs --time virtual")  # exits with status 2
         return serve(args)
     return 2  # pragma: no cover - argparse requires a command
 

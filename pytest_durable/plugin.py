@@ -2,7 +2,8 @@
 
 Everything is in :class:`~pytest_durable.runner.DurableEnvironment` and in
 ``pytest_durable.assertions``; this module only builds an environment per test from the marker's
-settings and closes it after, hands out golden files, and adds the run's timeline to the report
+settings and closes it after, serves it on loopback HTTP for a test that asks
+(``durable_endpoint``), hands out golden files, and adds the run's timeline to the report
 of a failed test. ``durable_settings`` is a fixture so a conftest can override it for a whole
 directory, as pytest-recording does with ``vcr_config``.
 """
@@ -10,13 +11,18 @@ directory, as pytest-recording does with ``vcr_config``.
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pytest_durable.assertions.golden import UPDATE_FLAG, GoldenFiles
 from pytest_durable.assertions.timeline import environment_timeline
+from pytest_durable.clock import VirtualClock
 from pytest_durable.runner import DurableEnvironment, DurableSettings
+from pytest_durable.service import DurableService
+from pytest_durable.transport.http import endpoint_environment, make_http_client
 
 MARKER_HELP = (
     "durable(**settings): settings of the `durable` fixture's environment for this test, e.g. "
@@ -81,6 +87,43 @@ def durable(durable_settings: DurableSettings) -> Iterator[DurableEnvironment]:
     """
     with DurableEnvironment(durable_settings) as environment:
         yield environment
+
+
+@dataclass(frozen=True)
+class DurableEndpoint:
+    """The ``durable`` environment's service on loopback HTTP, for code in other processes.
+
+    ``url`` is what a client takes as ``endpoint_url`` (or another process as
+    ``AWS_ENDPOINT_URL_LAMBDA``); ``service``, ``clock`` and ``environment`` are the very objects
+    of the test's ``durable`` fixture, so what arrives over HTTP is visible to the test at once.
+    """
+
+    url: str
+    environment: DurableEnvironment
+
+    @property
+    def service(self) -> DurableService:
+        return self.environment.service
+
+    @property
+    def clock(self) -> VirtualClock:
+        return self.environment.clock
+
+    @property
+    def env_vars(self) -> dict[str, str]:
+        """Variables that point another process's AWS SDK here (dummy credentials, region)."""
+        return endpoint_environment(self.url, self.environment.settings.region)
+
+    def client(self) -> Any:
+        """A new boto3 ``lambda`` client that reaches the service over the socket."""
+        return make_http_client(self.url, region=self.environment.settings.region)
+
+
+@pytest.fixture
+def durable_endpoint(durable: DurableEnvironment) -> DurableEndpoint:
+    """The ``durable`` environment's service served on 127.0.0.1 (a free port) for this test:
+    ``durable_endpoint.url``, ``.service``, ``.clock``, ``.env_vars``, ``.client()``."""
+    return DurableEndpoint(durable.http_endpoint().url, durable)
 
 
 @pytest.fixture

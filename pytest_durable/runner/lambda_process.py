@@ -19,6 +19,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from pytest_durable.transport.http import endpoint_environment
+
 _CRASH_KEY = "__pytest_durable_crash__"
 
 
@@ -63,11 +65,9 @@ class SubprocessHandler:
     def __call__(self, event: dict[str, Any], context: Any) -> Any:
         env = {
             **os.environ,
-            "AWS_ENDPOINT_URL_LAMBDA": self._endpoint_url,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": self._region,
-            "AWS_REGION": self._region,
+            # Endpoint, dummy credentials, region, and NO_PROXY for the loopback host: with
+            # HTTP_PROXY set (as in many CI setups) the SDK would send checkpoints to the proxy.
+            **endpoint_environment(self._endpoint_url, self._region),
             "AWS_LAMBDA_FUNCTION_NAME": getattr(context, "function_name", self.__name__),
             "_X_AMZN_REQUEST_ID": getattr(context, "aws_request_id", ""),
             **self._extra_env,

@@ -134,7 +134,9 @@ class OperatorAPI(ServiceBase):
             execution = self.execution(DurableExecutionArn)
             self._fire_due(execution)
             if execution.status.is_terminal:
-                raise ResourceConflictException(
+                # StopDurableExecution declares no ResourceConflictException (botocore model),
+                # unlike Pause/Resume/Delete: a finished execution is an invalid parameter.
+                raise InvalidParameterValueException(
                     f"Cannot stop a durable execution that is {execution.status.value}; only "
                     f"a running or paused execution can be stopped"
                 )

@@ -4,50 +4,190 @@ For handlers in another process (a subprocess, SAM local, another language's SDK
 pointing ``AWS_ENDPOINT_URL_LAMBDA`` at a fake. Each request is read whole (bounded by the
 router's size limit), answered by :meth:`Router.handle`, and written back with the status,
 headers and body the router chose; a malformed request gets an AWS-shaped error, never a crash.
+
+What the standard library's ``BaseHTTPRequestHandler`` does not do on its own, and a fake that
+other processes rely on must: route every method to the router (the stock handler answers an
+unknown method with an HTML 501), answer its own protocol errors in AWS's JSON shape, never
+write a body after a HEAD (which would corrupt the next response on a keep-alive connection),
+read chunked bodies, reject a negative or conflicting Content-Length, and close the connections
+still open when the endpoint stops, so that a stopped endpoint really stops answering.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
+import socket
+import socketserver
+import sys
 import threading
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from pytest_durable.service.errors import InvalidParameterValueException
+from botocore.config import Config
+
+from pytest_durable.service.errors import ServiceError
 from pytest_durable.transport.router import (
     MAX_BODY_BYTES,
     RequestTooLargeException,
     Router,
+    botocore_session,
     error_response,
 )
+
+_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
+_MAX_TRAILER_LINES = 100
+
+
+class InvalidRequestContentException(ServiceError):
+    """Lambda's code for a request it cannot frame or whose headers are invalid (model docs:
+    "a request header is invalid"): a bad Content-Length, broken chunks, a bad request line."""
+
+    code = "InvalidRequestContentException"
+    status = 400
+    error_kind = "User"
+
+
+def endpoint_environment(url: str, region: str = "us-east-1") -> dict[str, str]:
+    """The environment variables that point any AWS SDK's Lambda client at ``url``: the
+    endpoint, dummy credentials (never checked), the region (``AWS_DEFAULT_REGION`` for boto3,
+    ``AWS_REGION`` for the other languages' SDKs), and the endpoint's host added to
+    ``NO_PROXY``: with ``HTTP_PROXY`` set, as in many CI setups, SDKs would otherwise send the
+    loopback requests to the proxy."""
+    host = urllib.parse.urlsplit(url).hostname or "127.0.0.1"
+    # Both spellings: tools differ in which one they read, and Python prefers the lower case.
+    existing = os.environ.get("no_proxy") or os.environ.get("NO_PROXY") or ""
+    entries = [entry.strip() for entry in existing.split(",") if entry.strip()]
+    no_proxy = ",".join([host, *[entry for entry in entries if entry != host]])
+    return {
+        "AWS_ENDPOINT_URL_LAMBDA": url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",  # a dummy, never a real secret
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "NO_PROXY": no_proxy,
+        "no_proxy": no_proxy,
+    }
+
+
+def make_http_client(url: str, *, region: str = "us-east-1") -> Any:
+    """A boto3 ``lambda`` client on the endpoint at ``url``, over a real socket. Like the
+    in-process client it never reads the machine's AWS configuration (dummy credentials, the
+    given region); unlike it, requests are signed and go through urllib3, as to AWS. No proxy:
+    the endpoint is on this machine, whatever ``HTTP_PROXY`` says."""
+    return botocore_session().create_client(
+        "lambda",
+        region_name=region,
+        endpoint_url=url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # a dummy, never a real secret
+        config=Config(connect_timeout=5, read_timeout=50, retries={"mode": "standard"}, proxies={}),
+    )
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
     router: ClassVar[Router]
     protocol_version = "HTTP/1.1"
     server_version = "pytest-durable"
+    # A malformed request line is answered with a status line too (the stock default, HTTP/0.9,
+    # sends a bare body no HTTP/1.x client can read).
+    default_request_version = "HTTP/1.1"
+
+    def __getattr__(self, name: str) -> Any:
+        # Fix: the stock handler answers a method without a ``do_*`` attribute (OPTIONS, TRACE,
+        # anything) with an HTML 501. Every method goes to the router, which answers 405 on a
+        # known path and 404 elsewhere, as AWS does.
+        if name.startswith("do_"):
+            return self._answer
+        raise AttributeError(name)
 
     def _answer(self) -> None:
-        length_header = self.headers.get("Content-Length")
         try:
-            length = int(length_header) if length_header else 0
-        except ValueError:
-            answer = error_response(
-                InvalidParameterValueException(f"Invalid Content-Length {length_header!r}")
-            )
+            body = self._read_body()
+        except ServiceError as error:
+            # The rest of the request cannot be framed, or is too large to read: answer, and
+            # close the connection instead of reading on.
+            answer = error_response(error)
             self._send(answer.status, answer.headers, answer.body, close=True)
             return
+        answer = self.router.handle(self.command, self.path, dict(self.headers.items()), body)
+        self._send(answer.status, answer.headers, answer.body)
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._read_chunked()
+        declared = {value.strip() for value in self.headers.get_all("Content-Length") or []}
+        if not declared:
+            return b""
+        # Fix: a negative Content-Length used to reach ``rfile.read`` and kill the request
+        # thread without an answer. Conflicting values are refused (RFC 9112 §6.3).
+        if len(declared) > 1:
+            raise InvalidRequestContentException(
+                f"Conflicting Content-Length headers: {', '.join(sorted(declared))}"
+            )
+        (text,) = declared
+        if not (text.isascii() and text.isdigit()):
+            raise InvalidRequestContentException(f"Invalid Content-Length {text!r}")
+        length = int(text)
         if length > MAX_BODY_BYTES:
+            raise RequestTooLargeException(
+                f"Request body is {length} bytes; the limit is {MAX_BODY_BYTES}"
+            )
+        body = self.rfile.read(length)
+        if len(body) < length:
+            raise InvalidRequestContentException(
+                f"The request body ended after {len(body)} of {length} bytes"
+            )
+        return body
+
+    def _read_chunked(self) -> bytes:
+        """A ``Transfer-Encoding: chunked`` body (curl sends one for ``--data-binary @-``)."""
+        # Fix: chunked bodies used to be ignored, and their chunks read as the next request.
+        body = bytearray()
+        while True:
+            line = self.rfile.readline(1024)
+            size_text = line.split(b";", 1)[0].strip()
+            if not _CHUNK_SIZE.fullmatch(size_text):
+                raise InvalidRequestContentException(f"Invalid chunk size line {line[:40]!r}")
+            size = int(size_text, 16)
+            if size == 0:
+                break
+            if len(body) + size > MAX_BODY_BYTES:
+                raise RequestTooLargeException(
+                    f"Request body exceeds the limit of {MAX_BODY_BYTES} bytes"
+                )
+            chunk = self.rfile.read(size)
+            if len(chunk) < size or self.rfile.read(2) != b"\r\n":
+                raise InvalidRequestContentException("A chunk of the request body is truncated")
+            body += chunk
+        for _ in range(_MAX_TRAILER_LINES):
+            if self.rfile.readline(1024) in (b"\r\n", b"\n", b""):
+                return bytes(body)
+        raise InvalidRequestContentException("Too many trailer lines after the chunked body")
+
+    def handle_expect_100(self) -> bool:
+        """Refuse an oversized body before the client sends it, instead of inviting it."""
+        length = self.headers.get("Content-Length", "").strip()
+        if length.isascii() and length.isdigit() and int(length) > MAX_BODY_BYTES:
             answer = error_response(
                 RequestTooLargeException(
                     f"Request body is {length} bytes; the limit is {MAX_BODY_BYTES}"
                 )
             )
             self._send(answer.status, answer.headers, answer.body, close=True)
-            return
-        body = self.rfile.read(length) if length else b""
-        answer = self.router.handle(self.command, self.path, dict(self.headers.items()), body)
-        self._send(answer.status, answer.headers, answer.body)
+            return False
+        return super().handle_expect_100()
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Errors the standard library finds before the router sees a request (a malformed
+        request line, headers too long or too many, HTTP/2) in AWS's JSON shape too."""
+        # Fix: the stock send_error answers with an HTML page botocore cannot parse.
+        reason = message or self.responses.get(code, ("Bad request",))[0]
+        answer = error_response(InvalidRequestContentException(reason))
+        self._send(code, answer.headers, answer.body, close=True)
 
     def _send(
         self, status: int, headers: dict[str, str], body: bytes, *, close: bool = False
@@ -60,12 +200,63 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
             self.close_connection = True
         self.end_headers()
-        self.wfile.write(body)
+        # Fix: a HEAD answer carries no body (RFC 9110 §9.3.2); writing one made a keep-alive
+        # client read it as the start of the next response.
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _answer
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The Date header on the service's clock, as AWS's is the service's own time: virtual
+        time under ``serve --time virtual`` too, not only where freezegun runs."""
+        if timestamp is None:
+            timestamp = self.router.service.now_ms() / 1000
+        return super().date_time_string(timestamp)
 
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: a test run should not print a line per request."""
+
+
+class _Server(ThreadingHTTPServer):
+    """A threaded server that knows its open connections, so stopping it closes them."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type[_RequestHandler]) -> None:
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, handler)
+
+    def server_bind(self) -> None:
+        # Fix: HTTPServer.server_bind resolves the host's fully qualified name, a DNS lookup
+        # that takes seconds on some machines; the name is never used here.
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name, self.server_port = str(host), int(port)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """End every open connection (idle keep-alive ones too): their threads see end of file
+        and finish, and no client can reach a stopped endpoint through a pooled connection."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):  # already closed by the client
+                connection.shutdown(socket.SHUT_RDWR)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up mid-request is its own business: no traceback on stderr."""
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
 
 
 class HttpEndpoint:
@@ -77,14 +268,17 @@ class HttpEndpoint:
 
     def __init__(self, router: Router, *, host: str = "127.0.0.1", port: int = 0) -> None:
         handler = type("DurableRequestHandler", (_RequestHandler,), {"router": router})
-        self._server = ThreadingHTTPServer((host, port), handler)
-        self._server.daemon_threads = True
+        self._server = _Server((host, port), handler)
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
+
+    def environment(self, region: str = "us-east-1") -> dict[str, str]:
+        """The environment variables for an AWS SDK in another process to use this endpoint."""
+        return endpoint_environment(self.url, region)
 
     def start(self) -> HttpEndpoint:
         self._thread = threading.Thread(
@@ -96,16 +290,16 @@ class HttpEndpoint:
         self._thread.start()
         return self
 
-    def serve_forever(self) -> None:
-        """Serve on the calling thread until interrupted (the command line uses this)."""
-        self._server.serve_forever(poll_interval=0.05)
-
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        """Stop serving and close every connection. Safe to call twice, or before ``start``."""
+        # Fix: BaseServer.shutdown() waits forever unless serve_forever has run, so stopping an
+        # endpoint that was never started hung.
         if self._thread is not None:
+            self._server.shutdown()
             self._thread.join()
             self._thread = None
+        self._server.close_connections()
+        self._server.server_close()
 
     def __enter__(self) -> HttpEndpoint:
         return self.start()

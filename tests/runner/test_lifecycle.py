@@ -45,7 +45,7 @@ def test_stop_ends_a_waiting_execution(durable):
     )
     with pytest.raises(ClientError) as caught:
         durable.client.stop_durable_execution(DurableExecutionArn=driver.arn)
-    assert _code(caught) == "ResourceConflictException"
+    assert _code(caught) == "InvalidParameterValueException"
     # The stopped execution's callback is closed to answers.
     with pytest.raises(ClientError) as caught:
         driver.callback("approval").succeed("late")

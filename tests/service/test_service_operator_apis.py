@@ -15,7 +15,11 @@ from service_helpers import (
     step_start,
 )
 
-from pytest_durable.service import ResourceConflictException, ResourceNotFoundException
+from pytest_durable.service import (
+    InvalidParameterValueException,
+    ResourceConflictException,
+    ResourceNotFoundException,
+)
 from pytest_durable.service.errors import CallbackTimeoutException
 
 ARN_PATTERN = (
@@ -145,7 +149,8 @@ def test_stop_ends_the_execution_stopped(run: Running):
     assert described["Status"] == "STOPPED"
     assert described["Error"] == error
     assert run.env.history(run.arn)[-1]["EventType"] == "ExecutionStopped"
-    with pytest.raises(ResourceConflictException):
+    # Stop declares no ResourceConflictException in the botocore model.
+    with pytest.raises(InvalidParameterValueException, match="Cannot stop"):
         run.env.service.stop_durable_execution(DurableExecutionArn=run.arn)
 
 
