@@ -268,7 +268,7 @@ def _json_object(body: bytes) -> dict[str, Any]:
 
 def _from_query(name: str, member: Shape, values: list[str]) -> Any:
     if member.type_name == "list":
-        return [_scalar_from_text(name, member.member, v) for v in values]  # type: ignore[attr-defined]
+        return [_scalar_from_text(name, member.member, v) for v in values]
     return _scalar_from_text(name, member, values[-1])
 
 
@@ -320,14 +320,15 @@ def _check_value(path: str, shape: Shape, value: Any, *, top_level: bool = False
         raise InvalidParameterValueException(
             f"{path}: expected a {shape.type_name}, got {type(value).__name__} {value!r:.60}"
         )
+    checked: Any = value  # its JSON type is now known; mypy cannot follow the tuple above
     if isinstance(shape, StructureShape):
         for name, member in shape.members.items():
-            if name in value and value[name] is not None:
-                _check_value(f"{path}.{name}", member, value[name])
-        _check_required(shape, value, f"{path}.")
+            if name in checked and checked[name] is not None:
+                _check_value(f"{path}.{name}", member, checked[name])
+        _check_required(shape, checked, f"{path}.")
     elif shape.type_name == "list":
-        for index, item in enumerate(value):
-            _check_value(f"{path}[{index}]", shape.member, item)  # type: ignore[attr-defined]
+        for index, item in enumerate(checked):
+            _check_value(f"{path}[{index}]", shape.member, item)
     if top_level:
         _check_constraints(path, shape, value)
     return value
@@ -366,7 +367,7 @@ def _check_constraints(path: str, shape: Shape, value: Any) -> None:
             raise InvalidParameterValueException(f"{path}: must be at most {metadata['max']}")
     elif shape.type_name == "list":
         for item in value:
-            _check_constraints(f"{path}[]", shape.member, item)  # type: ignore[attr-defined]
+            _check_constraints(f"{path}[]", shape.member, item)
 
 
 # -------------------------------------------------------------------- output
@@ -387,13 +388,13 @@ def _to_json(shape: Shape, value: Any) -> Any:
     if kind == "structure":
         return {
             name: _to_json(member, value[name])
-            for name, member in shape.members.items()  # type: ignore[attr-defined]
+            for name, member in shape.members.items()
             if value.get(name) is not None
         }
     if kind == "list":
-        return [_to_json(shape.member, item) for item in value]  # type: ignore[attr-defined]
+        return [_to_json(shape.member, item) for item in value]
     if kind == "map":
-        return {k: _to_json(shape.value, v) for k, v in value.items()}  # type: ignore[attr-defined]
+        return {k: _to_json(shape.value, v) for k, v in value.items()}
     if kind == "timestamp":
         # Epoch seconds with millisecond precision, as the Lambda API sends them.
         return (value - EPOCH) / _dt.timedelta(milliseconds=1) / 1000
