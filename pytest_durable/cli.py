@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from importlib import metadata
 from types import FrameType
 
+from pytest_durable.cassette.cli import add_replay_command, run_replay
 from pytest_durable.clock import VirtualClock
 from pytest_durable.service import DurableService
 from pytest_durable.service.errors import ServiceError
@@ -88,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="virtual start time, ISO-8601 (with --time virtual; default now)",
     )
     serve.add_argument("--region", default="us-east-1", help="region used in ARNs")
+    add_replay_command(commands)
     return parser
 
 
@@ -172,6 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.time == "real" and args.start is not None:
             parser.error("--start needs --time virtual")  # exits with status 2
         return serve(args)
+    if args.command == "replay":
+        return run_replay(args)
     return 2  # pragma: no cover - argparse requires a command
 
 

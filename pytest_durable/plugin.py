@@ -24,6 +24,9 @@ from pytest_durable.runner import DurableEnvironment, DurableSettings
 from pytest_durable.service import DurableService
 from pytest_durable.transport.http import endpoint_environment, make_http_client
 
+# Cassettes, cloud mode and determinism replays: options, fixtures and hook specs of their own.
+pytest_plugins = ["pytest_durable.cassette.pytest_plugin"]
+
 MARKER_HELP = (
     "durable(**settings): settings of the `durable` fixture's environment for this test, e.g. "
     "durable(start=datetime(2030, 1, 1), execution_timeout=3600, max_invocations=50). "

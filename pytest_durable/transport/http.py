@@ -91,6 +91,8 @@ def make_http_client(url: str, *, region: str = "us-east-1") -> Any:
 class _RequestHandler(BaseHTTPRequestHandler):
     router: ClassVar[Router]
     protocol_version = "HTTP/1.1"
+    # Answers go out at once: with Nagle on, each small response waits ~40 ms for an ACK.
+    disable_nagle_algorithm = True
     server_version = "pytest-durable"
     # A malformed request line is answered with a status line too (the stock default, HTTP/0.9,
     # sends a bare body no HTTP/1.x client can read).

@@ -1,0 +1,238 @@
+"""A stand-in for Lambda's ``Invoke`` in front of the fake service: cloud mode without AWS.
+
+Cloud mode talks to Lambda through boto3 only. To run it (and record cassettes) where no AWS
+account is reachable, :class:`LambdaStandIn` answers ``Invoke`` the way Lambda answers an
+asynchronous invoke of a durable function: it starts a durable execution of a registered local
+handler, answers ``202`` with the execution's ARN in ``X-Amz-Durable-Execution-Arn``, and drives
+the execution in the background with the runner (on the environment's virtual clock, so waits
+take no time). Every other request goes to the durable-execution router unchanged. Served over
+loopback HTTP (:class:`~pytest_durable.transport.http.HttpEndpoint`), a real boto3 client, and a
+recorder, cannot tell it from Lambda.
+
+The request and response follow botocore's ``lambda`` model for ``Invoke``: ``FunctionName`` in
+the path (name, ``name:qualifier`` or ARN), ``Qualifier`` query, ``X-Amz-Invocation-Type`` and
+``X-Amz-Durable-Execution-Name`` headers, the raw payload as the body. Only asynchronous
+(``Event``) and ``DryRun`` invocations are served.
+
+The SDK reads its boto3 client from a process-wide cache when an invocation starts
+(``LambdaClient._cached_boto_client``). A stand-in may serve while another environment holds
+that cache (a test using both ``durable`` and cloud mode), so each invocation it runs puts its
+own in-process client there for the duration, and the previous one back after.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import urllib.parse
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+from aws_durable_execution_sdk_python.lambda_service import LambdaClient
+
+from pytest_durable.runner.driver import ExecutionDriver
+from pytest_durable.runner.environment import DurableEnvironment
+from pytest_durable.runner.invokes import function_key
+from pytest_durable.service.errors import (
+    InvalidParameterValueException,
+    ResourceNotFoundException,
+    ServiceError,
+)
+from pytest_durable.service.model import ExecutionStatus
+from pytest_durable.transport.inprocess import make_client
+from pytest_durable.transport.router import HttpResponse, Router, error_response, lambda_model
+
+Handler = Callable[[Any, Any], Any]
+_IDLE_POLL_SECONDS = 0.005
+
+
+class DurableExecutionAlreadyStartedException(ServiceError):
+    """Invoke's error for a DurableExecutionName reused with a different payload (model: 409)."""
+
+    code: ClassVar[str] = "DurableExecutionAlreadyStartedException"
+    status: ClassVar[int] = 409
+    error_kind: ClassVar[str] = "User"
+
+
+def _invoke_pattern() -> re.Pattern[str]:
+    uri = lambda_model().operation_model("Invoke").http["requestUri"]
+    return re.compile("^" + re.escape(uri).replace(r"\{FunctionName\}", "(?P<name>[^/]+)") + "$")
+
+
+_client_lock = threading.Lock()
+_client_depth = 0
+_client_saved: Any = None
+
+
+@contextmanager
+def _sdk_client_for_invocation(client: Any) -> Iterator[None]:
+    """Put ``client`` in the SDK's client cache while invocations run; the first to start saves
+    what was there and the last to end puts it back (invocations of a stand-in overlap)."""
+    global _client_depth, _client_saved  # noqa: PLW0603 - the SDK's cache is process-wide
+    with _client_lock:
+        if _client_depth == 0:
+            _client_saved = LambdaClient._cached_boto_client
+        _client_depth += 1
+        LambdaClient._cached_boto_client = client
+    try:
+        yield
+    finally:
+        with _client_lock:
+            _client_depth -= 1
+            if _client_depth == 0:
+                LambdaClient._cached_boto_client = _client_saved
+                _client_saved = None
+
+
+class LambdaStandIn(Router):
+    """The durable-execution router plus Lambda's ``Invoke`` for registered local handlers."""
+
+    def __init__(self, environment: DurableEnvironment) -> None:
+        super().__init__(environment.service)
+        self.environment = environment
+        self._handlers: dict[str, Handler] = {}
+        self._pattern = _invoke_pattern()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        #: Errors the background drivers met (the execution was stopped with them).
+        self.errors: list[BaseException] = []
+        self._sdk_client = make_client(
+            Router(environment.service), region=environment.settings.region
+        )
+
+    def register(self, function_name: str, handler: Handler) -> None:
+        """Serve ``Invoke`` of ``function_name`` (a name, ``name:qualifier`` or ARN) by running
+        ``handler`` as a durable execution."""
+        client = self._sdk_client
+
+        def invoke(event: Any, context: Any) -> Any:
+            with _sdk_client_for_invocation(client):
+                return handler(event, context)
+
+        invoke.__name__ = getattr(handler, "__name__", "handler")
+        invoke.__qualname__ = getattr(handler, "__qualname__", invoke.__name__)
+        invoke.__module__ = getattr(handler, "__module__", __name__)
+        with self._lock:
+            self._handlers[function_key(function_name)[0]] = invoke
+
+    # ------------------------------------------------------------------ HTTP
+
+    def handle(
+        self, method: str, url_path: str, headers: dict[str, str], body: bytes
+    ) -> HttpResponse:
+        path, _, query = url_path.partition("?")
+        found = self._pattern.match(path)
+        if found is None:
+            return super().handle(method, url_path, headers, body)
+        try:
+            if method.upper() != "POST":
+                raise InvalidParameterValueException(f"Invoke takes POST, not {method}")
+            return self._invoke(
+                urllib.parse.unquote(found.group("name")),
+                urllib.parse.parse_qs(query),
+                {name.lower(): value for name, value in headers.items()},
+                body,
+            )
+        except ServiceError as error:
+            return error_response(error)
+
+    def _invoke(
+        self,
+        function_name: str,
+        query: dict[str, list[str]],
+        headers: dict[str, str],
+        body: bytes,
+    ) -> HttpResponse:
+        name, qualifier = function_key(function_name)
+        qualifier = (query.get("Qualifier") or [qualifier or "$LATEST"])[-1]
+        with self._lock:
+            handler = self._handlers.get(name)
+        if handler is None:
+            raise ResourceNotFoundException(
+                f"Function not found: {self.service.function_arn(name, qualifier)}"
+            )
+        kind = headers.get("x-amz-invocation-type", "RequestResponse")
+        if kind == "DryRun":
+            return HttpResponse(204, {"Content-Type": "application/json"}, b"")
+        if kind != "Event":
+            raise InvalidParameterValueException(
+                f"The stand-in serves asynchronous invokes of durable functions only "
+                f"(InvocationType=Event), not {kind}"
+            )
+        payload = body.decode("utf-8")
+        execution_name = headers.get("x-amz-durable-execution-name")
+        existing = self._existing(name, execution_name, payload)
+        if existing is not None:
+            return self._accepted(existing)
+        driver = self.environment.start(
+            handler, input_payload=payload, function_name=name, execution_name=execution_name
+        )
+        thread = threading.Thread(
+            target=self._drive, args=(driver,), name=f"standin-{name}", daemon=True
+        )
+        with self._lock:
+            self._threads.append(thread)
+        thread.start()
+        return self._accepted(driver.arn)
+
+    def _existing(self, name: str, execution_name: str | None, payload: str) -> str | None:
+        """The ARN of an execution already started under this name (model docs: same payload
+        returns it; a different payload is DurableExecutionAlreadyStartedException)."""
+        if execution_name is None:
+            return None
+        for execution in self.service.executions:
+            if execution.function_name == name and execution.name == execution_name:
+                if execution.input_payload != payload:
+                    raise DurableExecutionAlreadyStartedException(
+                        f"A durable execution named {execution_name!r} was already started "
+                        f"for {name} with a different payload"
+                    )
+                return execution.arn
+        return None
+
+    @staticmethod
+    def _accepted(arn: str) -> HttpResponse:
+        return HttpResponse(
+            202,
+            {"Content-Type": "application/json", "X-Amz-Durable-Execution-Arn": arn},
+            b"",
+        )
+
+    # ------------------------------------------------------------------ Lambda's part
+
+    def _drive(self, driver: ExecutionDriver) -> None:
+        """Drive one execution like Lambda: invoke, move time, wait for the outside world (a
+        callback answer, a resume) when only it can move the execution on."""
+        service = self.service
+        try:
+            while not self._stop.is_set() and not driver.done:
+                driver.run_until_blocked()
+                while not self._stop.is_set() and not driver.done:
+                    service.fire_due_timers(driver.arn)  # callback timeouts, in real time
+                    execution = service.execution(driver.arn)
+                    if (
+                        execution.status is ExecutionStatus.RUNNING
+                        and service.woke_since_last_invocation(driver.arn)
+                    ):
+                        break
+                    self._stop.wait(_IDLE_POLL_SECONDS)
+        except BaseException as error:  # the execution must end, whatever went wrong
+            self.errors.append(error)
+            if not driver.done:
+                service.stop_durable_execution(
+                    DurableExecutionArn=driver.arn,
+                    Error={
+                        "ErrorType": type(error).__name__,
+                        "ErrorMessage": f"pytest-durable stand-in: {error}"[:1000],
+                    },
+                )
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop driving executions (those still running stay as they are)."""
+        self._stop.set()
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(timeout)
