@@ -203,10 +203,17 @@ class CloudExecution:
             if status in _TERMINAL:
                 return
             if watch_callbacks:
-                operations = self.operations()
+                events = self.history()
+                operations = operations_from_history(events).operations
                 if self._answer_with_responders(operations):
                     continue
-                if stop_when_blocked and (status == "PAUSED" or self._unanswered(operations)):
+                # Blocked only once the invocation that created the callback has ended (its
+                # InvocationCompleted is the latest event): before that the handler is still
+                # running, and the state read now would be a half-way one.
+                idle = bool(events) and events[-1].get("EventType") == "InvocationCompleted"
+                if stop_when_blocked and (
+                    status == "PAUSED" or (idle and self._unanswered(operations))
+                ):
                     return
             if _Real.monotonic() > deadline:
                 raise CloudTimeoutError(

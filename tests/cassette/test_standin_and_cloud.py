@@ -78,8 +78,20 @@ def test_cloud_mode_builds_the_result_a_local_run_builds(standin, durable):
         remote.operation_at("shipping/pickup").result
         == local.operation_at("shipping/pickup").result
     )
-    assert len(remote.invocations) == len(local.invocations)
-    assert [e["EventType"] for e in remote.history] == [e["EventType"] for e in local.history]
+
+    # When the callback's answer lands relative to the running invocation is real time in the
+    # stand-in, as in Lambda: the number of invocations and where CallbackSucceeded falls among
+    # the other events vary. The same events happen, each once.
+    def operation_events(result):
+        return sorted(
+            (e["EventType"], e.get("Name"))
+            for e in result.history
+            # Execution events carry the (random) execution name; they are compared above.
+            if e["EventType"] != "InvocationCompleted" and not e["EventType"].startswith("Exec")
+        )
+
+    assert operation_events(remote) == operation_events(local)
+    assert 2 <= len(remote.invocations) <= 3
     assert remote.checkpoints == ()  # checkpoints happen inside Lambda, out of sight
 
 
