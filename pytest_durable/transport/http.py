@@ -38,6 +38,10 @@ from pytest_durable.transport.router import (
     error_response,
 )
 
+# An oversized body up to this size is read and dropped before the 413 (see _discard_body).
+_DISCARD_LIMIT_BYTES = 4 * MAX_BODY_BYTES
+_DISCARD_IDLE_SECONDS = 0.25
+_DISCARD_CHUNK_BYTES = 1 << 16
 _CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
 _MAX_TRAILER_LINES = 100
 
@@ -135,6 +139,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             raise InvalidRequestContentException(f"Invalid Content-Length {text!r}")
         length = int(text)
         if length > MAX_BODY_BYTES:
+            self._discard_body(length)
             raise RequestTooLargeException(
                 f"Request body is {length} bytes; the limit is {MAX_BODY_BYTES}"
             )
@@ -144,6 +149,24 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 f"The request body ended after {len(body)} of {length} bytes"
             )
         return body
+
+    def _discard_body(self, length: int) -> None:
+        """Read and drop an oversized body the client is already sending, so that it reads the
+        413 instead of failing on a reset connection mid-send (botocore does not wait for
+        ``100 Continue``). A client that stops sending, or a body far over the limit, is not
+        waited for: the answer goes out and the connection closes."""
+        if length > _DISCARD_LIMIT_BYTES:
+            return
+        self.connection.settimeout(_DISCARD_IDLE_SECONDS)
+        remaining = length
+        try:
+            while remaining > 0:
+                chunk = self.rfile.read1(min(_DISCARD_CHUNK_BYTES, remaining))
+                if not chunk:
+                    return
+                remaining -= len(chunk)
+        except OSError:  # the client went quiet (timeout) or away: answer what we can
+            return
 
     def _read_chunked(self) -> bytes:
         """A ``Transfer-Encoding: chunked`` body (curl sends one for ``--data-binary @-``)."""
