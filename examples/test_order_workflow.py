@@ -181,6 +181,20 @@ def test_cooling_off_takes_24_virtual_hours_and_no_wall_time(durable):
     assert wall_time < 1.0
 
 
+def test_a_week_long_cooling_off_is_as_instant(durable):
+    week = datetime.timedelta(days=7)
+    wall_start = _Real.perf_counter()
+    result = durable.run(handler, {**order(), "cooling_off_seconds": int(week.total_seconds())})
+    wall_time = _Real.perf_counter() - wall_start
+
+    assert result.status == "SUCCEEDED"
+    charged_at = at(result.output["charge"]["charged_at"])
+    reserved_at = at(result.output["reserved_at"])
+    assert week <= charged_at - reserved_at < week + SLACK  # what the handler's clock said
+    assert result.operation("cooling_off").duration == week
+    assert wall_time < 1.0
+
+
 # --------------------------------------------------------------------------- payment retries
 
 
