@@ -36,7 +36,12 @@ from botocore.exceptions import ClientError, HTTPClientError
 from pytest_durable.cassette.functions import FunctionMap
 from pytest_durable.cassette.reconstruct import execution_from_cloud, operations_from_history
 from pytest_durable.clock import _Real
-from pytest_durable.runner.callbacks import CallbackHandle, CallbackResponder
+from pytest_durable.runner.callbacks import (
+    CallbackEntry,
+    CallbackHandle,
+    CallbackResponder,
+    select_callback,
+)
 from pytest_durable.runner.errors import DurableRunError
 from pytest_durable.runner.result import ExecutionResult
 from pytest_durable.service.model import Execution, Operation, OperationStatus, OperationType, Wire
@@ -145,28 +150,15 @@ class CloudExecution:
         """A callback by name (its own or its ``wait_for_callback``'s), CallbackId or creation
         index; with no argument, the only waiting one. Answers go through the real API."""
         operations = self.operations()
-        pairs = self._callback_handles(operations)
-        handles = [handle for handle, _ in pairs]
-        if id is not None:
-            matches = [h for h in handles if h.id == id]
-        elif name is not None:
-            matches = [h for h, op in pairs if name in _names_of(op, operations)]
-        elif index is not None:
-            matches = handles[index : index + 1] if -len(handles) <= index < len(handles) else []
-        else:
-            matches = [h for h, op in pairs if op.status is OperationStatus.STARTED]
-            if len(matches) > 1:
-                raise LookupError(
-                    f"{len(matches)} callbacks are waiting ({matches}); pick one by name, id or "
-                    f"index"
-                )
-        if not matches:
-            known = ", ".join(f"{h.name or '(unnamed)'} [{h.id[:8]}...]" for h in handles)
-            raise LookupError(
-                f"No callback matches name={name!r} id={id!r} index={index!r}. Callbacks of "
-                f"this execution: {known or 'none'}"
+        entries = [
+            CallbackEntry(
+                handle,
+                frozenset(_names_of(op, operations)),
+                op.status is OperationStatus.STARTED,
             )
-        return matches[0]
+            for handle, op in self._callback_handles(operations)
+        ]
+        return select_callback(entries, name=name, id=id, index=index)
 
     def _callback_handles(
         self, operations: list[Operation]

@@ -90,6 +90,46 @@ class CallbackHandle:
         return f"CallbackHandle(name={self.name!r}, id={self.id[:12]}...)"
 
 
+@dataclass(frozen=True)
+class CallbackEntry:
+    """A callback as a lookup sees it: its handle, the names it answers to, whether it is open."""
+
+    handle: CallbackHandle
+    names: frozenset[str]
+    is_open: bool
+
+
+def select_callback(
+    entries: list[CallbackEntry],
+    *,
+    name: str | None = None,
+    id: str | None = None,
+    index: int | None = None,
+) -> CallbackHandle:
+    """The callback a test means: by CallbackId, by name (its own or its wait_for_callback's),
+    by index in creation order, or with nothing given the only open one. Shared by the local
+    driver and cloud mode, so both answer the same way."""
+    if id is not None:
+        matches = [e.handle for e in entries if e.handle.id == id]
+    elif name is not None:
+        matches = [e.handle for e in entries if name in e.names]
+    elif index is not None:
+        matches = [entries[index].handle] if -len(entries) <= index < len(entries) else []
+    else:
+        matches = [e.handle for e in entries if e.is_open]
+        if len(matches) > 1:
+            raise LookupError(
+                f"{len(matches)} callbacks are waiting ({matches}); pick one by name, id or index"
+            )
+    if not matches:
+        known = ", ".join(f"{e.handle.name or '(unnamed)'} [{e.handle.id[:8]}...]" for e in entries)
+        raise LookupError(
+            f"No callback matches name={name!r} id={id!r} index={index!r}. Callbacks of this "
+            f"execution: {known or 'none'}"
+        )
+    return matches[0]
+
+
 def _seconds(duration: Duration) -> float:
     return duration.total_seconds() if isinstance(duration, _dt.timedelta) else float(duration)
 

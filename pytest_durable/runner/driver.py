@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from pytest_durable.clock import Duration, VirtualClock
-from pytest_durable.runner.callbacks import CallbackHandle
+from pytest_durable.runner.callbacks import CallbackEntry, CallbackHandle, select_callback
 from pytest_durable.runner.errors import (
     ExecutionBlockedError,
     ExecutionStuckError,
@@ -99,27 +99,11 @@ class ExecutionDriver:
     ) -> CallbackHandle:
         """A callback of this execution, by name (its own, or its ``wait_for_callback``'s), by
         CallbackId, or by index in creation order; with no argument, the only waiting one."""
-        handles = self._callback_handles()
-        if id is not None:
-            matches = [h for h in handles if h.id == id]
-        elif name is not None:
-            matches = [h for h in handles if name in self._names_of(h)]
-        elif index is not None:
-            matches = handles[index : index + 1] if -len(handles) <= index < len(handles) else []
-        else:
-            matches = self.callbacks
-            if len(matches) > 1:
-                raise LookupError(
-                    f"{len(matches)} callbacks are waiting ({matches}); pick one by name, id or "
-                    f"index"
-                )
-        if not matches:
-            known = ", ".join(f"{h.name or '(unnamed)'} [{h.id[:8]}...]" for h in handles)
-            raise LookupError(
-                f"No callback matches name={name!r} id={id!r} index={index!r}. Callbacks of "
-                f"this execution: {known or 'none'}"
-            )
-        return matches[0]
+        entries = [
+            CallbackEntry(h, frozenset(self._names_of(h)), self._is_open(h.operation_id))
+            for h in self._callback_handles()
+        ]
+        return select_callback(entries, name=name, id=id, index=index)
 
     def _callback_handles(self) -> list[CallbackHandle]:
         return [
