@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import importlib
+import os
 import shlex
 import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from importlib import metadata
 from types import FrameType
+from typing import Any
 
 from pytest_durable.cassette.cli import add_replay_command, run_replay
 from pytest_durable.clock import VirtualClock
+from pytest_durable.runner import DurableEnvironment
 from pytest_durable.service import DurableService
 from pytest_durable.service.errors import ServiceError
 from pytest_durable.transport import Router
@@ -46,6 +51,23 @@ def _port(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"--port must be 0..65535, got {text!r}")
     return port
+
+
+def _function(text: str) -> tuple[str, str]:
+    name, _, target = text.partition("=")
+    module, _, attribute = target.partition(":")
+    if not (name and module and attribute):
+        raise argparse.ArgumentTypeError(
+            f"--function takes NAME=MODULE:HANDLER (e.g. orders=app.handlers:handler), got {text!r}"
+        )
+    return name, target
+
+
+def _load_handler(target: str) -> Any:
+    module_name, _, attribute = target.partition(":")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    return getattr(importlib.import_module(module_name), attribute)
 
 
 def _version() -> str:
@@ -76,10 +98,23 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--time",
         choices=("real", "virtual"),
-        default="real",
+        default=None,
         help=(
             "real: the service's clock is the wall clock; virtual: it starts at --start and "
-            "ticks at the real rate from there (default real)"
+            "ticks at the real rate from there, and with --function jumps over waits (default "
+            "real, or virtual with --function)"
+        ),
+    )
+    serve.add_argument(
+        "--function",
+        action="append",
+        default=[],
+        type=_function,
+        metavar="NAME=MODULE:HANDLER",
+        help=(
+            "serve Lambda's Invoke (InvocationType Event) for function NAME by running the "
+            "@durable_execution handler MODULE:HANDLER (importable from the current directory) "
+            "as a durable execution, like in tests; repeatable"
         ),
     )
     serve.add_argument(
@@ -111,10 +146,41 @@ def serve(
     stop: threading.Event | None = None,
 ) -> int:
     """Serve until ``stop`` is set, or SIGINT/SIGTERM arrives (on the main thread)."""
-    clock = VirtualClock(args.start)
-    service = DurableService(clock.now_ms, region=args.region)
+    functions: list[tuple[str, str]] = getattr(args, "function", []) or []
+    with ExitStack() as resources:
+        if functions:
+            # Lambda's part too: Invoke starts executions of local handlers, driven by the
+            # runner on its virtual clock (waits finish at once), as in tests.
+            from pytest_durable.cassette.standin import LambdaStandIn  # noqa: PLC0415
+
+            environment = resources.enter_context(
+                DurableEnvironment(start=args.start, region=args.region)
+            )
+            clock, service = environment.clock, environment.service
+            standin = LambdaStandIn(environment)
+            for name, target in functions:
+                standin.register(name, _load_handler(target))
+            resources.callback(standin.stop)
+            router: Router = standin
+        else:
+            clock = VirtualClock(args.start)
+            service = DurableService(clock.now_ms, region=args.region)
+            router = Router(service)
+        return _serve(args, clock, service, router, functions, ready=ready, stop=stop)
+
+
+def _serve(
+    args: argparse.Namespace,
+    clock: VirtualClock,
+    service: DurableService,
+    router: Router,
+    functions: list[tuple[str, str]],
+    *,
+    ready: threading.Event | None,
+    stop: threading.Event | None,
+) -> int:
     try:
-        endpoint = HttpEndpoint(Router(service), host=args.host, port=args.port)
+        endpoint = HttpEndpoint(router, host=args.host, port=args.port)
     except OSError as error:
         print(f"pytest-durable: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
         return 1
@@ -130,6 +196,8 @@ def serve(
             f"pytest-durable: durable-execution service on {endpoint.url} ({args.time} time, "
             f"now {clock.now().isoformat(timespec='seconds')})"
         )
+        for name, target in functions:
+            print(f"Invoke (InvocationType Event) of {name} runs {target}")
         print("Export these for the AWS SDKs (the credentials are dummies, never checked):")
         for name, value in endpoint.environment(args.region).items():
             print(f"export {name}={shlex.quote(value)}")
@@ -171,8 +239,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "serve":
+        if args.time is None:
+            args.time = "virtual" if args.function else "real"
         if args.time == "real" and args.start is not None:
             parser.error("--start needs --time virtual")  # exits with status 2
+        if args.time == "real" and args.function:
+            parser.error("--function runs executions on virtual time; drop --time real")
         return serve(args)
     if args.command == "replay":
         return run_replay(args)

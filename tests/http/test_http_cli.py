@@ -3,6 +3,7 @@ variables to export, answers a boto3 client, and stops cleanly on SIGTERM or Ctr
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import queue
 import re
@@ -54,7 +55,7 @@ class Serving:
 
 
 @contextmanager
-def serving(*args: str) -> Iterator[Serving]:
+def serving(*args: str, cwd: str | None = None) -> Iterator[Serving]:
     """Run ``pytest-durable serve ARGS`` until its exports are printed; kill it if a test fails
     before stopping it."""
     environment = {k: v for k, v in os.environ.items() if k.lower() != "no_proxy"}
@@ -64,6 +65,7 @@ def serving(*args: str) -> Iterator[Serving]:
         stderr=subprocess.PIPE,
         text=True,
         env=environment,
+        cwd=cwd,
     )
     lines: queue.Queue[str | None] = queue.Queue()
 
@@ -242,3 +244,50 @@ def test_serve_in_process_with_ready_and_stop_events(capsys: pytest.CaptureFixtu
         server.join(timeout=10)
     assert status == [0]
     assert "pytest-durable: stopped" in capsys.readouterr().out
+
+
+APP = """
+from aws_durable_execution_sdk_python import DurableContext, durable_execution
+from aws_durable_execution_sdk_python.config import Duration
+
+
+@durable_execution
+def handler(event, context: DurableContext):
+    context.wait(Duration.from_days(3), name="settle")
+    return context.step(lambda _: event["n"] * 2, name="double")
+"""
+
+
+def test_serve_with_functions_runs_invoked_executions_on_virtual_time(tmp_path):
+    (tmp_path / "orders_app.py").write_text(APP)
+    with serving("--port", "0", "--function", "orders=orders_app:handler", cwd=str(tmp_path)) as s:
+        assert "Invoke (InvocationType Event) of orders runs orders_app:handler" in s.banner[1]
+        client = boto3_client(s.url)
+        answer = client.invoke(FunctionName="orders", InvocationType="Event", Payload=b'{"n": 21}')
+        assert answer["StatusCode"] == 202
+        arn = answer["DurableExecutionArn"]
+        deadline = time.monotonic() + 10
+        while (described := client.get_durable_execution(DurableExecutionArn=arn))[
+            "Status"
+        ] == "RUNNING":
+            assert time.monotonic() < deadline, "the invoked execution did not finish"
+            time.sleep(0.02)
+        assert described["Status"] == "SUCCEEDED"
+        assert described["Result"] == "42"
+        # The three-day wait passed in virtual time, not in the test's seconds.
+        assert described["EndTimestamp"] - described["StartTimestamp"] >= dt.timedelta(days=3)
+        with pytest.raises(ClientError) as caught:
+            client.invoke(FunctionName="unknown", InvocationType="Event", Payload=b"{}")
+        assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
+        s.process.send_signal(signal.SIGTERM)
+        assert s.process.wait(timeout=10) == 0
+
+
+def test_serve_function_usage_errors(capsys):
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["serve", "--function", "no-target"])
+    assert exited.value.code == 2
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["serve", "--time", "real", "--function", "a=m:h"])
+    assert exited.value.code == 2
+    assert "virtual time" in capsys.readouterr().err
