@@ -23,10 +23,13 @@ from pytest_durable.runner import (
     OperationView,
     TooManyInvocationsError,
 )
+from pytest_durable.runner.callbacks import CallbackHandle, CallbackResponder, Failure
 from pytest_durable.runner.lambda_process import HandlerProcessCrash, SubprocessHandler
 
 __all__ = [
     "Attempt",
+    "CallbackHandle",
+    "CallbackResponder",
     "CheckpointCall",
     "DurableEnvironment",
     "DurableRunError",
@@ -37,6 +40,7 @@ __all__ = [
     "ExecutionDriver",
     "ExecutionResult",
     "ExecutionStuckError",
+    "Failure",
     "HandlerContractError",
     "HandlerProcessCrash",
     "HandlerTimeoutError",

@@ -18,8 +18,7 @@ from aws_durable_execution_sdk_python.config import (
 from aws_durable_execution_sdk_python.exceptions import CallbackTimeoutError
 from botocore.exceptions import ClientError
 
-from pytest_durable import ExecutionBlockedError
-from pytest_durable.runner.callbacks import Failure
+from pytest_durable import ExecutionBlockedError, Failure
 
 
 class _Real:
