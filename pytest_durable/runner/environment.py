@@ -100,6 +100,7 @@ class DurableEnvironment:
         self._stack: ExitStack | None = None
         self._http: HttpEndpoint | None = None
         self._responders: list[CallbackResponder] = []
+        self._used_responders: set[int] = set()
         #: Functions handlers may reach with ``context.invoke``.
         self.invoke_targets = InvokeRegistry()
         self.prompt_shutdown = False
@@ -191,17 +192,25 @@ class DurableEnvironment:
         """Declare how callbacks named ``name`` (a callback's name or its wait_for_callback's
         name; None: any callback) are answered when they start, e.g.
         ``durable.on_callback("approval").after(minutes=30).succeed({"ok": True})``.
-        Named responders win over catch-alls; the first declared wins among equals."""
+        Named responders win over catch-alls. Several responders for the same name answer
+        successive callbacks of that name in the order they were declared; the last one then
+        answers every further one."""
         responder = CallbackResponder(name)
         self._responders.append(responder)
         return responder
 
     def responder_for(self, names: set[str]) -> CallbackResponder | None:
-        """The responder that answers a callback known by ``names``, if one was declared."""
+        """The responder that answers the next callback known by ``names``, if one was
+        declared: the first unused one of its kind, else the last of them again."""
         named = [r for r in self._responders if r.name is not None and r.name in names]
         catch_all = [r for r in self._responders if r.name is None]
         candidates = named or catch_all
-        return candidates[0] if candidates else None
+        if not candidates:
+            return None
+        chosen = next((r for r in candidates if id(r) not in self._used_responders), None)
+        chosen = chosen or candidates[-1]
+        self._used_responders.add(id(chosen))
+        return chosen
 
     def register_durable_function(
         self,

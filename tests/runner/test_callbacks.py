@@ -263,3 +263,16 @@ def test_run_until_blocked_can_leave_a_callback_to_its_timeout(durable):
     result = driver.run()
     assert result.output == "2"
     assert result.operation("first").status == "TIMED_OUT"
+
+
+@durable_execution
+def three_approvals(event, context: DurableContext):
+    return [context.create_callback(name="approval").result() for _ in range(3)]
+
+
+def test_responders_for_one_name_answer_successive_callbacks_in_order(durable):
+    durable.on_callback("approval").succeed("first")
+    durable.on_callback("approval").after(60).succeed("second, later")
+    result = durable.run(three_approvals)
+    # The last declared responder keeps answering once the others are used.
+    assert result.output == ["first", "second, later", "second, later"]
