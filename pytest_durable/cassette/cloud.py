@@ -40,6 +40,7 @@ from pytest_durable.runner.callbacks import (
     CallbackEntry,
     CallbackHandle,
     CallbackResponder,
+    ResponderRegistry,
     select_callback,
 )
 from pytest_durable.runner.errors import DurableRunError
@@ -294,7 +295,7 @@ class CloudEnvironment:
         self.sleep = sleep
         self.before_invoke = before_invoke
         self.executions: list[CloudExecution] = []
-        self._responders: list[CallbackResponder] = []
+        self._responders = ResponderRegistry()
 
     def call(self, operation: str, **params: Any) -> Any:
         """One boto3 call; a failure to reach the service (or a cassette without the request)
@@ -358,8 +359,7 @@ class CloudEnvironment:
 
     def on_callback(self, name: str | None = None) -> CallbackResponder:
         """Declare how callbacks named ``name`` are answered (see ``DurableEnvironment``)."""
-        responder = CallbackResponder(name)
-        self._responders.append(responder)
+        responder = self._responders.declare(name)
         return responder
 
     @property
@@ -367,10 +367,8 @@ class CloudEnvironment:
         return bool(self._responders)
 
     def responder_for(self, names: set[str]) -> CallbackResponder | None:
-        named = [r for r in self._responders if r.name is not None and r.name in names]
-        catch_all = [r for r in self._responders if r.name is None]
-        chosen = named or catch_all
-        return chosen[0] if chosen else None
+        """As in local mode: the first unused responder of the callback's name, else the last."""
+        return self._responders.for_callback(names)
 
     def results(self) -> list[ExecutionResult]:
         """A result for every execution this environment started, oldest first."""

@@ -106,21 +106,33 @@ def select_callback(
     id: str | None = None,
     index: int | None = None,
 ) -> CallbackHandle:
-    """The callback a test means: by CallbackId, by name (its own or its wait_for_callback's),
-    by index in creation order, or with nothing given the only open one. Shared by the local
-    driver and cloud mode, so both answer the same way."""
+    """The callback a test means: by CallbackId; by name (its own or its wait_for_callback's)
+    and ``index`` among the callbacks of that name; by name alone the only open one of that name
+    (or the only one at all); by ``index`` in creation order; or with nothing given the only
+    open one. Shared by the local driver and cloud mode, so both answer the same way."""
     if id is not None:
         matches = [e.handle for e in entries if e.handle.id == id]
-    elif name is not None:
-        matches = [e.handle for e in entries if name in e.names]
-    elif index is not None:
-        matches = [entries[index].handle] if -len(entries) <= index < len(entries) else []
     else:
-        matches = [e.handle for e in entries if e.is_open]
-        if len(matches) > 1:
-            raise LookupError(
-                f"{len(matches)} callbacks are waiting ({matches}); pick one by name, id or index"
-            )
+        named = [e for e in entries if name is None or name in e.names]
+        if index is not None:
+            in_range = -len(named) <= index < len(named)
+            matches = [named[index].handle] if in_range else []
+        else:
+            matches = [e.handle for e in named if e.is_open]
+            if len(matches) > 1:
+                raise LookupError(
+                    f"{len(matches)} callbacks{f' named {name!r}' if name else ''} are waiting "
+                    f"({matches}); pick one by id or index"
+                )
+            if not matches and name is not None:
+                closed = [e.handle for e in named]
+                if len(closed) == 1:
+                    matches = closed  # the only one of that name, already answered or expired
+                elif closed:
+                    raise LookupError(
+                        f"The {len(closed)} callbacks named {name!r} are all closed (answered or "
+                        f"timed out): {closed}. Pass index= to pick one."
+                    )
     if not matches:
         known = ", ".join(f"{e.handle.name or '(unnamed)'} [{e.handle.id[:8]}...]" for e in entries)
         raise LookupError(
@@ -152,9 +164,6 @@ class CallbackResponder:
     _steps: list[_Step] = field(default_factory=list)
     _pending_delay: float = 0.0
     _final: bool = False
-
-    def matches(self, callback: CallbackHandle) -> bool:
-        return self.name is None or self.name == callback.name
 
     def after(self, duration: Duration = 0, **units: float) -> CallbackResponder:
         """Wait this long (virtual time) before the next answer: seconds, a timedelta, or
@@ -203,6 +212,16 @@ class CallbackResponder:
             )
         self._steps.append(step)
 
+    def check_complete(self) -> None:
+        """Refuse a responder that never answers: it would leave its callback waiting, and the
+        run would say nothing answers it."""
+        if not self._steps or self._pending_delay:
+            raise ValueError(
+                f"The responder for {self.name or 'any callback'} {self!r} ends without an answer"
+                f"{' after its last delay' if self._steps else ''}: finish it with .succeed(...), "
+                f".fail(...), .respond(...) or .heartbeat(...)"
+            )
+
     def schedule(self, start_ms: int) -> list[tuple[int, _Step]]:
         """The steps as absolute virtual times, counted from ``start_ms``."""
         planned = []
@@ -215,3 +234,31 @@ class CallbackResponder:
     def __repr__(self) -> str:
         steps = ", ".join(f"+{s.delay_seconds:g}s {s.describe}" for s in self._steps)
         return f"CallbackResponder({self.name or '*'}: {steps})"
+
+
+class ResponderRegistry:
+    """Declared responders, and which callback each answers: named ones win over catch-alls;
+    several for one name answer successive callbacks in order, the last one then all further
+    ones. Shared by the local environment and cloud mode."""
+
+    def __init__(self) -> None:
+        self._responders: list[CallbackResponder] = []
+        self._used: set[int] = set()
+
+    def declare(self, name: str | None) -> CallbackResponder:
+        responder = CallbackResponder(name)
+        self._responders.append(responder)
+        return responder
+
+    def __bool__(self) -> bool:
+        return bool(self._responders)
+
+    def for_callback(self, names: set[str]) -> CallbackResponder | None:
+        named = [r for r in self._responders if r.name is not None and r.name in names]
+        candidates = named or [r for r in self._responders if r.name is None]
+        if not candidates:
+            return None
+        chosen = next((r for r in candidates if id(r) not in self._used), candidates[-1])
+        chosen.check_complete()
+        self._used.add(id(chosen))
+        return chosen

@@ -19,7 +19,7 @@ from typing import Any
 from aws_durable_execution_sdk_python import __about__ as sdk_about
 
 from pytest_durable.clock import VirtualClock
-from pytest_durable.runner.callbacks import CallbackResponder
+from pytest_durable.runner.callbacks import CallbackResponder, ResponderRegistry
 from pytest_durable.runner.checkpoints import CheckpointLog
 from pytest_durable.runner.driver import ExecutionDriver
 from pytest_durable.runner.invokes import InvokeRegistry, InvokeTarget, error_object
@@ -99,8 +99,7 @@ class DurableEnvironment:
         )
         self._stack: ExitStack | None = None
         self._http: HttpEndpoint | None = None
-        self._responders: list[CallbackResponder] = []
-        self._used_responders: set[int] = set()
+        self._responders = ResponderRegistry()
         #: Functions handlers may reach with ``context.invoke``.
         self.invoke_targets = InvokeRegistry()
         self.prompt_shutdown = False
@@ -195,22 +194,12 @@ class DurableEnvironment:
         Named responders win over catch-alls. Several responders for the same name answer
         successive callbacks of that name in the order they were declared; the last one then
         answers every further one."""
-        responder = CallbackResponder(name)
-        self._responders.append(responder)
-        return responder
+        return self._responders.declare(name)
 
     def responder_for(self, names: set[str]) -> CallbackResponder | None:
         """The responder that answers the next callback known by ``names``, if one was
         declared: the first unused one of its kind, else the last of them again."""
-        named = [r for r in self._responders if r.name is not None and r.name in names]
-        catch_all = [r for r in self._responders if r.name is None]
-        candidates = named or catch_all
-        if not candidates:
-            return None
-        chosen = next((r for r in candidates if id(r) not in self._used_responders), None)
-        chosen = chosen or candidates[-1]
-        self._used_responders.add(id(chosen))
-        return chosen
+        return self._responders.for_callback(names)
 
     def register_durable_function(
         self,

@@ -276,3 +276,23 @@ def test_responders_for_one_name_answer_successive_callbacks_in_order(durable):
     result = durable.run(three_approvals)
     # The last declared responder keeps answering once the others are used.
     assert result.output == ["first", "second, later", "second, later"]
+
+
+def test_a_name_finds_the_open_callback_of_that_name_and_index_counts_within_it(durable):
+    driver = durable.start(three_approvals).run_until_blocked()
+    driver.callback("approval").succeed("A")
+    driver.run_until_blocked()
+    assert len(driver.callbacks) == 1
+    driver.callback("approval").succeed("B")  # the open one, not the answered first
+    driver.run_until_blocked()
+    assert driver.callback("approval", index=1).id != driver.callback("approval", index=2).id
+    driver.callback("approval", index=2).succeed("C")
+    assert driver.run().output == ["A", "B", "C"]
+    with pytest.raises(LookupError, match="Pass index="):
+        driver.callback("approval")
+
+
+def test_a_responder_without_an_answer_is_refused(durable):
+    durable.on_callback("approval").after(hours=1)
+    with pytest.raises(ValueError, match="ends without an answer"):
+        durable.run(approval, {})
