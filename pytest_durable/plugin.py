@@ -22,6 +22,7 @@ from pytest_durable.assertions.timeline import environment_timeline
 from pytest_durable.clock import VirtualClock
 from pytest_durable.runner import DurableEnvironment, DurableSettings
 from pytest_durable.service import DurableService
+from pytest_durable.testnames import qualified_test_name
 from pytest_durable.transport.http import endpoint_environment, make_http_client
 
 # Cassettes, cloud mode and determinism replays: options, fixtures and hook specs of their own.
@@ -142,7 +143,7 @@ def durable_golden(request: pytest.FixtureRequest) -> GoldenFiles:
     return GoldenFiles(
         directory=config.rootpath / str(config.getini("durable_golden_dir")),
         test_path=relative.with_suffix("").as_posix(),
-        test_name=request.node.name,
+        test_name=qualified_test_name(request.node),
         update=bool(config.getoption(UPDATE_FLAG)),
         on_written=config.stash[_WRITTEN].append,
         test_id=request.node.nodeid,

@@ -29,6 +29,7 @@ from pytest_durable.cassette.modes import RecordMode
 from pytest_durable.cassette.replayer import assert_replays, replay_execution
 from pytest_durable.cassette.report import ReplayReport
 from pytest_durable.runner.environment import DurableEnvironment, DurableSettings
+from pytest_durable.testnames import qualified_test_name
 
 if TYPE_CHECKING:
     from pytest_durable.cassette.cloud import CloudEnvironment
@@ -205,7 +206,8 @@ def durable_cassette_path(request: pytest.FixtureRequest, durable_cassette_dir: 
         relative = module.relative_to(request.config.rootpath).with_suffix("")
     except ValueError:
         relative = Path(module.stem)
-    return durable_cassette_dir / relative / f"{_UNSAFE.sub('_', request.node.name)}.yaml"
+    name = qualified_test_name(request.node)  # classes included: TestA.test_x
+    return durable_cassette_dir / relative / f"{_UNSAFE.sub('_', name)}.yaml"
 
 
 def _function_map(request: pytest.FixtureRequest) -> FunctionMap:

@@ -259,3 +259,32 @@ def test_golden_files_without_pytest(durable, tmp_path):
     GoldenFiles(tmp_path, "suite/test_x", "test_one").assert_history(durable.run(tricky))
     with pytest.raises(AssertionError, match="No golden updates file"):
         GoldenFiles(tmp_path, "suite/test_x", "test_one").assert_updates(result)
+
+
+CLASS_TESTS = """
+from aws_durable_execution_sdk_python import DurableContext, durable_execution
+
+
+@durable_execution
+def echo(event, context: DurableContext):
+    return context.step(lambda _: event, name="echo")
+
+
+class TestAda:
+    def test_echo(self, durable, durable_golden):
+        durable_golden.assert_history(durable.run(echo, "ada"))
+
+
+class TestBob:
+    def test_echo(self, durable, durable_golden):
+        durable_golden.assert_history(durable.run(echo, "bob"))
+"""
+
+
+def test_same_named_tests_in_different_classes_get_their_own_goldens(pytester):
+    # Regression: both classes' test_echo wrote and read the same golden file.
+    pytester.makepyfile(test_classes=CLASS_TESTS)
+    run(pytester, "--durable-update-goldens").assert_outcomes(passed=2)
+    written = sorted(p.name for p in (pytester.path / "fixtures/golden/test_classes").iterdir())
+    assert written == ["TestAda.test_echo.history.yaml", "TestBob.test_echo.history.yaml"]
+    run(pytester).assert_outcomes(passed=2)
