@@ -38,11 +38,13 @@ _UNSET: Any = object()
 class DurableSettings:
     """Per-environment settings; each is also a ``@pytest.mark.durable(...)`` keyword."""
 
-    #: Virtual time at which the environment starts (default: the real current time).
+    #: Virtual time at which the environment starts (default: the real current time); a
+    #: datetime (naive means UTC) or an ISO-8601 string.
     start: _dt.datetime | None = None
     #: Whether ``datetime``/``time`` in the handler follow the virtual clock (through freezegun).
     freeze_time: bool = True
-    #: DurableConfig.ExecutionTimeout in seconds; None means the longest the service allows.
+    #: DurableConfig.ExecutionTimeout in whole seconds (or a timedelta); None means the longest
+    #: the service allows.
     execution_timeout: int | None = None
     #: Upper bound on invocations of one execution; a run never loops forever.
     max_invocations: int = 1000
@@ -64,7 +66,40 @@ class DurableSettings:
                 f"Unknown pytest-durable setting(s): {', '.join(sorted(unknown))}. "
                 f"Known settings: {', '.join(sorted(self.names()))}"
             )
-        return replace(self, **changes)
+        return replace(self, **{name: _coerce(name, value) for name, value in changes.items()})
+
+
+def whole_seconds(what: str, value: Any) -> int | None:
+    """A duration setting as whole seconds: an int, or a timedelta of whole seconds."""
+    if value is None:
+        return None
+    if isinstance(value, _dt.timedelta):
+        seconds = value.total_seconds()
+        if seconds != int(seconds):
+            raise ValueError(f"{what} must be whole seconds, got {value!r}")
+        value = int(seconds)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(
+            f"{what} must be a positive number of seconds or a timedelta, not {value!r}"
+        )
+    return value
+
+
+def _coerce(name: str, value: Any) -> Any:
+    """Settings given in a convenient form are turned into the one the runner uses; a value of
+    the wrong kind is refused here, with the setting's name, not deep inside a run."""
+    if name == "start" and isinstance(value, str):
+        try:
+            value = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(
+                f"start={value!r} is not an ISO-8601 date-time (e.g. 2030-01-01T00:00:00Z)"
+            ) from None
+    if name == "start" and value is not None and not isinstance(value, _dt.datetime):
+        raise ValueError(f"start must be a datetime or an ISO-8601 string, not {value!r}")
+    if name == "execution_timeout":
+        return whole_seconds("execution_timeout", value)
+    return value
 
 
 def function_name_for(handler: Handler) -> str:
@@ -170,7 +205,9 @@ class DurableEnvironment:
         virtual time pass (``advance(duration)``); answer callbacks with ``callback(...)``."""
         self._require_entered()
         payload = json.dumps(event) if input_payload is _UNSET else input_payload
-        timeout = execution_timeout or self.settings.execution_timeout
+        timeout = (
+            whole_seconds("execution_timeout", execution_timeout) or self.settings.execution_timeout
+        )
         execution = self.service.start_execution(
             function_name or function_name_for(handler),
             payload,
@@ -213,7 +250,9 @@ class DurableEnvironment:
         self.invoke_targets.add(
             function_name,
             InvokeTarget(
-                function_name, durable_handler=handler, execution_timeout=execution_timeout
+                function_name,
+                durable_handler=handler,
+                execution_timeout=whole_seconds("execution_timeout", execution_timeout),
             ),
         )
 

@@ -10,13 +10,14 @@ import datetime as _dt
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from aws_durable_execution_sdk_python.exceptions import SerDesError
 from aws_durable_execution_sdk_python.serdes import EXTENDED_TYPES_SERDES, SerDes, SerDesContext
 
 from pytest_durable.runner.checkpoints import CheckpointCall
-from pytest_durable.service import Execution, ms_to_datetime
+from pytest_durable.service import Execution, OperationAction, OperationType, ms_to_datetime
 from pytest_durable.service.model import Operation
 
 Wire = dict[str, Any]
@@ -444,6 +445,8 @@ class ExecutionResult:
         ``type`` (STEP, WAIT, CONTEXT, ...), ``action`` (START, SUCCEED, FAIL, RETRY, CANCEL),
         ``name``, ``parent`` (an operation, its Id, or its path/name; ``None`` for top-level
         updates only), operation ``id`` or ``invocation`` index."""
+        _check_choice("type", type, OperationType)
+        _check_choice("action", action, OperationAction)
         parent_id = _ANY if parent is _ANY else self._parent_id(parent)
         found: list[EmittedUpdate] = []
         sequence = 0
@@ -520,3 +523,11 @@ class ExecutionResult:
 def _short(value: Any, limit: int = 60) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _check_choice(what: str, value: str | None, allowed: type[StrEnum]) -> None:
+    """A misspelt filter (``action="SUCCEEDED"``) would match nothing and make an assertion on
+    "no such update" pass: refuse values that can never match."""
+    if value is not None and value.upper() not in {member.value for member in allowed}:
+        choices = ", ".join(member.value for member in allowed)
+        raise ValueError(f"{what}={value!r} is not one of {choices}")

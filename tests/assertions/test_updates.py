@@ -212,3 +212,16 @@ def test_expected_updates_report_missing_extra_and_wrong_invocation(order):
     same_id = ExpectedUpdates().add("STEP", "START", Id="${X}").add("CONTEXT", "START", Id="${X}")
     report = same_id.check([order.updates(name="charge")[0], order.updates(type="CONTEXT")[0]])
     assert "Id: ${X} is bound to" in report.explain()
+
+
+def test_a_misspelt_filter_is_refused_rather_than_matching_nothing(durable):
+    @durable_execution
+    def one_step(event, context):
+        return context.step(lambda _: 1, name="one")
+
+    result = durable.run(one_step)
+    with pytest.raises(ValueError, match="action='SUCCEEDED' is not one of START, SUCCEED"):
+        result.updates(action="SUCCEEDED")
+    with pytest.raises(ValueError, match="type='STEPS'"):
+        result.updates(type="STEPS")
+    assert [u.action for u in result.updates(type="step")] == ["START", "SUCCEED"]

@@ -565,3 +565,23 @@ def test_input_payload_is_passed_verbatim(durable):
 
     assert durable.run(echo, input_payload=json.dumps({"a": [1, 2]})).output == {"a": [1, 2]}
     assert durable.run(echo).output is None
+
+
+@pytest.mark.durable(start="2031-02-03T04:05:06Z", execution_timeout=datetime.timedelta(hours=1))
+def test_settings_take_iso_strings_and_timedeltas(durable):
+    assert durable.clock.now().isoformat().startswith("2031-02-03T04:05")
+    assert durable.settings.execution_timeout == 3600
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("start", "next tuesday", "not an ISO-8601 date-time"),
+        ("start", 20300101, "must be a datetime"),
+        ("execution_timeout", "1h", "positive number of seconds"),
+        ("execution_timeout", datetime.timedelta(milliseconds=1500), "whole seconds"),
+    ],
+)
+def test_settings_of_the_wrong_kind_are_refused_by_name(setting, value, message):
+    with pytest.raises(ValueError, match=message):
+        DurableEnvironment(**{setting: value})
