@@ -245,6 +245,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("--start needs --time virtual")  # exits with status 2
         if args.time == "real" and args.function:
             parser.error("--function runs executions on virtual time; drop --time real")
+        for _, target in args.function:  # a handler that cannot be imported is a usage error
+            try:
+                _load_handler(target)
+            except (ImportError, AttributeError) as error:
+                parser.error(f"--function: cannot import {target}: {error}")
         return serve(args)
     if args.command == "replay":
         return run_replay(args)

@@ -107,17 +107,23 @@ def run_replay(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     status = EXIT_CLEAN
     replayed = 0
+    named = {str(arg) for arg in args.cassettes}
     for path in files:
         try:
             cassette = read_cassette(path)
-            chosen = (
-                [cassette.execution(_which(e)) for e in args.execution]
-                if args.execution
-                else cassette.executions
-            )
-        except (CassetteFormatError, LookupError) as error:
-            print(f"pytest-durable replay: {error}", file=sys.stderr)
-            return EXIT_ERROR
+        except CassetteFormatError as error:
+            if str(path) in named:  # named on the command line: it must be a cassette
+                print(f"pytest-durable replay: {error}", file=sys.stderr)
+                return EXIT_ERROR
+            continue  # found while walking a directory (golden files are YAML too): skip it
+        chosen = []
+        for wanted in args.execution or []:
+            try:
+                chosen.append(cassette.execution(_which(wanted)))
+            except LookupError:
+                continue  # --execution picks from the cassettes that have it
+        if not args.execution:
+            chosen = list(cassette.executions)
         for recorded in chosen:
             reference = args.handler or recorded.handler
             if not reference:
@@ -137,6 +143,14 @@ def run_replay(args: argparse.Namespace) -> int:
             print(report)
             if not report.ok:
                 status = EXIT_DIVERGED
+    if replayed == 0:
+        # A wrong path or filter in CI must not pass as "all clean".
+        wanted = f" matching --execution {', '.join(args.execution)}" if args.execution else ""
+        print(
+            f"pytest-durable replay: no recorded execution{wanted} in {', '.join(args.cassettes)}",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
     print(
         f"pytest-durable replay: {replayed} recorded execution(s) in {len(files)} cassette(s): "
         + ("all replay clean" if status == EXIT_CLEAN else "divergences found")

@@ -138,7 +138,8 @@ class CloudSession:
             if cassette.source != "cloud":
                 raise CassetteSourceError(
                     f"{self.path} was recorded from a local run (source: {cassette.source}); it "
-                    f"has no HTTP to replay. Record it in cloud mode:\n    {self.record_command}"
+                    f"has no HTTP to replay. Record it again in cloud mode (mode all replaces "
+                    f"it):\n    {self.record_command.replace('mode=once', 'mode=all')}"
                 )
             region = str(cassette.recorded.get("region") or "us-east-1")
             endpoint = str(cassette.recorded.get("endpoint") or STANDIN_ENDPOINT)

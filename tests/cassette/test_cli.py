@@ -56,7 +56,19 @@ def test_errors_exit_2(recorded, capsys, tmp_path, monkeypatch):
     err = capsys.readouterr().err
     assert "No cassette or directory" in err
     assert "cannot import no_such_module:handler" in err
-    assert "No recorded execution 'nope'" in err
+    assert "no recorded execution matching --execution nope" in err
+
+
+def test_nothing_to_replay_is_an_error_not_a_clean_pass(tmp_path, capsys):
+    # Regression: an empty directory (a wrong path in CI) reported "all replay clean", exit 0.
+    assert main(["replay", str(tmp_path)]) == 2
+    assert "no recorded execution" in capsys.readouterr().err
+
+
+def test_non_cassette_yaml_in_a_directory_is_skipped(recorded, tmp_path, monkeypatch):
+    monkeypatch.chdir(HERE)
+    (recorded.parent / "golden.history.yaml").write_text("ExpectedExecutionHistory: []\n")
+    assert main(["replay", str(recorded.parent), "--handler", "cassette_handlers:orders"]) == 0
 
 
 def test_the_command_runs_as_a_program(recorded):

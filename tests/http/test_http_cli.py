@@ -291,3 +291,7 @@ def test_serve_function_usage_errors(capsys):
         cli.main(["serve", "--time", "real", "--function", "a=m:h"])
     assert exited.value.code == 2
     assert "virtual time" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["serve", "--function", "a=no_such_module_here:handler"])
+    assert exited.value.code == 2
+    assert "cannot import no_such_module_here:handler" in capsys.readouterr().err
