@@ -303,6 +303,15 @@ class CloudEnvironment:
         try:
             return getattr(self.client, operation)(**params)
         except HTTPClientError as error:
+            cause = error.kwargs.get("error") if hasattr(error, "kwargs") else None
+            if type(cause).__name__ == "CannotOverwriteExistingCassetteException":
+                # vcrpy's own advice names its options, not ours: say it in our terms, once.
+                raise CloudRunError(
+                    f"The cassette has no recorded answer for this {operation} request (the "
+                    f"code now makes a request the recording did not). Record the test again "
+                    f"with --durable-mode=cloud --durable-record-mode=all, or new_episodes to "
+                    f"keep what is recorded and add the rest."
+                ) from None
             raise CloudRunError(f"{operation} did not reach the service: {error}") from error
 
     def start(

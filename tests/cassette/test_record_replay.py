@@ -145,7 +145,7 @@ def test_a_request_the_cassette_lacks_fails_offline(standin, cassette_path):
     record(cassette_path, standin)
     with (
         session(cassette_path, "none") as cloud,
-        pytest.raises(CloudRunError, match=r"invoke did not reach the service.*cassette"),
+        pytest.raises(CloudRunError, match=r"no recorded answer for this invoke.*record-mode=all"),
     ):
         cloud.run(fulfilment, {"items": ["something else"]})
 
