@@ -131,8 +131,9 @@ class VirtualClock:
         """Tick at the real rate for the duration even inside :meth:`hold`: code is running
         (an invocation of a handler), and time passes for it as it would in Lambda."""
         with self._lock:
+            current = self.now_us()  # held: the held time; ticking: the time now
             held, self._held = self._held, 0
-            self._origin = (self._origin[0], _Real.monotonic())
+            self._origin = (current, _Real.monotonic())
         try:
             yield self
         finally:

@@ -306,11 +306,12 @@ class CloudEnvironment:
             cause = error.kwargs.get("error") if hasattr(error, "kwargs") else None
             if type(cause).__name__ == "CannotOverwriteExistingCassetteException":
                 # vcrpy's own advice names its options, not ours: say it in our terms, once.
+                detail = str(cause).split("How to fix")[0].strip()  # vcrpy's matcher findings
                 raise CloudRunError(
                     f"The cassette has no recorded answer for this {operation} request (the "
                     f"code now makes a request the recording did not). Record the test again "
                     f"with --durable-mode=cloud --durable-record-mode=all, or new_episodes to "
-                    f"keep what is recorded and add the rest."
+                    f"keep what is recorded and add the rest.\n{detail}"
                 ) from None
             raise CloudRunError(f"{operation} did not reach the service: {error}") from error
 

@@ -74,7 +74,7 @@ class HandlerTimeoutError(RuntimeError):
 
 def invoke_handler(
     handler: Handler,
-    event: dict[str, Any],
+    event: Any,
     context: LambdaContext,
     *,
     wall_timeout_seconds: float,

@@ -12,11 +12,17 @@ from __future__ import annotations
 import json
 import re
 import traceback
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
+from pytest_durable.runner.errors import DurableRunError
+from pytest_durable.runner.invocation import (
+    DEFAULT_FUNCTION_TIMEOUT_SECONDS,
+    LambdaContext,
+    invoke_handler,
+)
 from pytest_durable.service import Operation, OperationStatus
 
 if TYPE_CHECKING:
@@ -103,18 +109,45 @@ class InvokeRegistry:
         )
 
 
-def call_plain_function(target: InvokeTarget, payload: str | None, context: Any) -> InvokeOutcome:
-    """Run a non-durable target the way Lambda runs a function: JSON event in, JSON out."""
+def call_plain_function(
+    environment: DurableEnvironment, target: InvokeTarget, operation: Operation
+) -> InvokeOutcome:
+    """Run a non-durable target the way Lambda runs a function: JSON event in, JSON out, on its
+    own thread with a Lambda context, time passing for it, bounded by the wall-clock limit."""
     if target.function is None:
         if target.error is not None:
             return InvokeOutcome("FAILED", error=dict(target.error))
         return InvokeOutcome("SUCCEEDED", result=json.dumps(target.result))
-    event = json.loads(payload) if payload else None
+    clock = environment.clock
+    name, qualifier = function_key(operation.function_name or target.name)
+    context = LambdaContext(
+        aws_request_id=str(uuid.uuid4()),
+        function_name=name,
+        invoked_function_arn=environment.service.function_arn(name, qualifier or "$LATEST"),
+        deadline_ms=clock.now_ms() + DEFAULT_FUNCTION_TIMEOUT_SECONDS * 1000,
+        clock=clock,
+        tenant_id=operation.tenant_id,
+    )
+    event: Any = json.loads(operation.invoke_input) if operation.invoke_input else None
+    with clock.running():
+        outcome = invoke_handler(
+            target.function,
+            event,
+            context,
+            wall_timeout_seconds=environment.settings.invocation_wall_timeout,
+        )
+    if outcome.crashed:
+        return InvokeOutcome("FAILED", error=outcome.error_object())
     try:
-        value = target.function(event, context)
-    except Exception as error:
-        return InvokeOutcome("FAILED", error=error_object(error))
-    return InvokeOutcome("SUCCEEDED", result=json.dumps(value))
+        return InvokeOutcome("SUCCEEDED", result=json.dumps(outcome.output))
+    except (TypeError, ValueError) as error:  # Lambda could not serialise the return value
+        return InvokeOutcome(
+            "FAILED",
+            error={
+                "ErrorType": "Runtime.MarshalError",
+                "ErrorMessage": f"Unable to marshal: {error}",
+            },
+        )
 
 
 def run_chained_invoke(environment: DurableEnvironment, arn: str, operation: Operation) -> None:
@@ -122,6 +155,8 @@ def run_chained_invoke(environment: DurableEnvironment, arn: str, operation: Ope
 
     A durable target runs to its end as its own execution (with the ARN the service announced in
     ChainedInvokeStarted), on the same virtual clock; a plain or canned target answers at once.
+    If the calling execution ended meanwhile (its own timeout passed while the target ran), the
+    outcome has nowhere to go and is dropped, as Lambda would.
     """
     function_name = operation.function_name or ""
     target = environment.invoke_targets.find(function_name)
@@ -136,13 +171,12 @@ def run_chained_invoke(environment: DurableEnvironment, arn: str, operation: Ope
     elif target.durable_handler is not None:
         outcome = _run_durable_target(environment, target, operation)
     else:
-        context = SimpleNamespace(
-            function_name=target.name,
-            aws_request_id=operation.id,
-            tenant_id=operation.tenant_id,
-        )
-        outcome = call_plain_function(target, operation.invoke_input, context)
-    environment.service.complete_chained_invoke(
+        outcome = call_plain_function(environment, target, operation)
+    service = environment.service
+    service.fire_due_timers(arn)
+    if service.execution(arn).status.is_terminal:
+        return
+    service.complete_chained_invoke(
         arn,
         operation.id,
         OperationStatus(outcome.status),
@@ -162,7 +196,13 @@ def _run_durable_target(
         execution_timeout=target.execution_timeout,
         reserved_arn=operation.child_execution_arn,
     )
-    result = child.run()
+    try:
+        result = child.run()
+    except DurableRunError as problem:
+        raise type(problem)(
+            f"In the execution {child.arn} that context.invoke({operation.function_name!r}) "
+            f"started: {problem}"
+        ) from problem
     if result.status == "SUCCEEDED":
         return InvokeOutcome("SUCCEEDED", result=result.result_payload)
     error = None

@@ -64,6 +64,17 @@ def decode_payload(payload: str | None) -> Any:
         return payload
 
 
+def decode_json(payload: str | None) -> Any:
+    """Decode the execution's result: the SDK writes it with plain ``json.dumps``, so a value
+    that merely looks like a serdes envelope (``{"t": "i", "v": 21}``) stays what it is."""
+    if payload is None or payload == "":
+        return None
+    try:
+        return json.loads(payload)
+    except ValueError:
+        return payload
+
+
 def _event_error(details: Wire) -> ErrorInfo | None:
     error = details.get("Error")
     if not isinstance(error, dict):
@@ -383,7 +394,7 @@ class ExecutionResult:
     @property
     def output(self) -> Any:
         """The handler's return value, decoded from the JSON the SDK returned."""
-        return decode_payload(self.result_payload)
+        return decode_json(self.result_payload)
 
     @property
     def succeeded(self) -> bool:

@@ -22,8 +22,9 @@ from pytest_durable.service.transitions import (
     schedule_callback_timer,
 )
 
-# SendDurableExecutionCallbackSuccess: "Maximum size is 256 KB" (Result, 0..262144 bytes).
-MAX_CALLBACK_RESULT_BYTES = 262_144
+# SendDurableExecutionCallbackSuccess Result: BinaryOperationPayload, 0..1048576 bytes ("Maximum
+# size is 1 MB", botocore 1.44.5's model; older API docs said 256 KB).
+MAX_CALLBACK_RESULT_BYTES = 1_048_576
 
 
 class CallbackAPI(ServiceBase):
@@ -59,7 +60,7 @@ class CallbackAPI(ServiceBase):
         raw = Result.encode() if isinstance(Result, str) else (Result or b"")
         if len(raw) > MAX_CALLBACK_RESULT_BYTES:
             raise InvalidParameterValueException(
-                f"Result is {len(raw)} bytes; the maximum is {MAX_CALLBACK_RESULT_BYTES} (256 KB)"
+                f"Result is {len(raw)} bytes; the maximum is {MAX_CALLBACK_RESULT_BYTES} (1 MB)"
             )
         with self._locked():
             execution, operation = self._started_callback(CallbackId)

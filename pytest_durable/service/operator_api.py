@@ -81,7 +81,7 @@ class OperatorAPI(ServiceBase):
             events.reverse()
         start = parse_marker(Marker, len(events))
         page = events[start : start + (MaxItems or DEFAULT_PAGE_SIZE)]
-        if not IncludeExecutionData:
+        if IncludeExecutionData is False:  # the model: "The default is true"
             page = [without_data(event) for event in page]
         answer: Wire = {"Events": page}
         if start + len(page) < len(events):

@@ -13,6 +13,7 @@ given (epoch milliseconds), which the runner advances.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -48,6 +49,8 @@ from pytest_durable.service.validation import validate_batch
 # test only meets the execution timeout when it asks for one.
 MAX_EXECUTION_TIMEOUT_SECONDS = MAX_TIMEOUT_SECONDS
 DEFAULT_RETENTION_DAYS = 14
+_EXECUTION_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+_FUNCTION_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,15 @@ class DurableService(CallbackAPI, OperatorAPI):
             raise InvalidParameterValueException(
                 f"ExecutionTimeout must be between 1 and {MAX_EXECUTION_TIMEOUT_SECONDS} seconds; "
                 f"got {execution_timeout_seconds}"
+            )
+        # The model's DurableExecutionName and the function-name part of a DurableExecutionArn.
+        if not _FUNCTION_NAME.fullmatch(function_name):
+            raise InvalidParameterValueException(
+                f"Function name {function_name!r} must be 1-64 characters of [a-zA-Z0-9_-]"
+            )
+        if execution_name is not None and not _EXECUTION_NAME.fullmatch(execution_name):
+            raise InvalidParameterValueException(
+                f"DurableExecutionName {execution_name!r} must be 1-64 characters of [a-zA-Z0-9-_]"
             )
         with self._locked():
             if reserved_arn is not None:

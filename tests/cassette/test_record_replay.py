@@ -217,6 +217,7 @@ def test_a_local_cassette_cannot_replay_a_cloud_test(cassette_path):
 
 def test_replaying_runs_no_step_body_of_the_test_process(standin, cassette_path):
     record(cassette_path, standin)
+    standin.lambda_.stop()  # the stand-in's own threads are done before counting bodies
     BODIES.clear()
     with session(cassette_path, "none") as cloud:
         cloud.on_callback("approval").succeed({"approved": True})
