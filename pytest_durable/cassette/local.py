@@ -9,12 +9,14 @@ recorded in cloud mode.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from pytest_durable.cassette.format import (
     Cassette,
     RecordedExecution,
+    dump_document,
     read_cassette,
     recorded_meta,
     write_cassette,
@@ -64,10 +66,16 @@ def local_cassette(environment: DurableEnvironment, *, test: str = "") -> Casset
 
 
 def save_local(
-    environment: DurableEnvironment, path: Path, mode: RecordMode | str, *, test: str = ""
+    environment: DurableEnvironment,
+    path: Path,
+    mode: RecordMode | str,
+    *,
+    test: str = "",
+    scrub_hooks: Sequence[Callable[[dict[str, Any], Path], None]] = (),
 ) -> Path | None:
     """Write the local run's cassette as the record mode allows: ``once`` only if missing,
-    ``new_episodes``/``all`` always; never over a cassette recorded in cloud mode."""
+    ``new_episodes``/``all`` always; never over a cassette recorded in cloud mode. The scrub
+    hooks see the document before it is written, as for a cloud-mode cassette."""
     mode = RecordMode(mode)
     if mode is RecordMode.NONE or not environment.service.executions:
         return None
@@ -81,4 +89,11 @@ def save_local(
                 stacklevel=2,
             )
             return None
-    return write_cassette(local_cassette(environment, test=test), path)
+    if not scrub_hooks:
+        return write_cassette(local_cassette(environment, test=test), path)
+    document = local_cassette(environment, test=test).to_document()
+    for scrub in scrub_hooks:
+        scrub(document, path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dump_document(document), encoding="utf-8")
+    return path

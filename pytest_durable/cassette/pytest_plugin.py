@@ -293,8 +293,18 @@ def durable_cloud(
         with RecordingEnvironment(durable_settings) as environment:
             yield environment
         if _passed(request):
+
+            def scrub_local(document: dict[str, Any], path: Path) -> None:
+                config.hook.pytest_durable_scrub_cassette(
+                    document=document, path=path, config=config
+                )
+
             written = save_local(
-                environment, durable_cassette_path, durable_record_mode, test=request.node.nodeid
+                environment,
+                durable_cassette_path,
+                durable_record_mode,
+                test=request.node.nodeid,
+                scrub_hooks=[scrub_local],
             )
             if written is not None:
                 config.stash[_WRITTEN].append(written)

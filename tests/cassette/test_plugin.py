@@ -107,6 +107,20 @@ def test_a_local_run_is_saved_as_a_cassette_on_request(project):
     assert cassette.execution(0).handler == "test_orders:orders"
 
 
+def test_the_scrub_hook_also_sees_local_cassettes(project):
+    # Regression: only cloud-mode cassettes went through pytest_durable_scrub_cassette.
+    project.makeconftest(
+        """
+        def pytest_durable_scrub_cassette(document, path, config):
+            document["recorded"]["scrubbed-by"] = "conftest"
+        """
+    )
+    _run(project, "--durable-record-mode=once").assert_outcomes(passed=1)
+    document = yaml.safe_load(_cassette(project).read_text())
+    assert document["source"] == "local"
+    assert document["recorded"]["scrubbed-by"] == "conftest"
+
+
 def test_function_names_from_marker_ini_and_hook(pytester):
     pytester.makeini("[pytest]\ndurable_functions =\n    test_names:first = first-from-ini\n")
     pytester.makeconftest(
