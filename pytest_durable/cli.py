@@ -134,8 +134,8 @@ def _fire_timers_forever(service: DurableService, stop: threading.Event) -> None
             try:
                 service.fire_due_timers(execution.arn)
             except ServiceError:
-                # Fix: an execution deleted between the listing and this call raised
-                # ResourceNotFoundException and ended this thread, and with it every timer.
+                # An execution deleted between the listing and this call is gone; one error
+                # must not end this thread, and with it every other execution's timers.
                 continue
 
 

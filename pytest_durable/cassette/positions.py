@@ -49,20 +49,6 @@ def children_by_position(operations: Iterable[Operation]) -> dict[str | None, li
     return ordered
 
 
-def position_map(operations: Iterable[Operation]) -> dict[str, int | None]:
-    """Id -> position under its parent (None when the Id is not positional)."""
-    result: dict[str, int | None] = {}
-    grouped: dict[str | None, list[Operation]] = {}
-    for operation in operations:
-        if operation.type is not OperationType.EXECUTION:
-            grouped.setdefault(operation.parent_id, []).append(operation)
-    for parent, siblings in grouped.items():
-        limit = len(siblings) + _SEARCH_MARGIN
-        for op in siblings:
-            result[op.id] = index_of(op.id, parent, limit)
-    return result
-
-
 def subtree(operations: dict[str, Operation], root_id: str) -> list[str]:
     """``root_id`` and the Ids of every operation under it."""
     children: dict[str | None, list[str]] = {}

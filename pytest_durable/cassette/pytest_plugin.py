@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_durable.assertions.timeline import environment_timeline
-from pytest_durable.cassette.format import read_cassette
 from pytest_durable.cassette.functions import FunctionMap, handler_keys, parse_mapping_lines
 from pytest_durable.cassette.local import RecordingEnvironment, save_local
 from pytest_durable.cassette.modes import RecordMode
@@ -377,10 +376,6 @@ class ReplayChecker:
     def cassettes(self, pattern: str = "**/*.yaml") -> list[Path]:
         """Cassette files under the cassette directory, sorted."""
         return sorted(path for path in self.cassette_dir.glob(pattern) if path.is_file())
-
-    def handler_of(self, cassette: str | Path, execution: int | str = 0) -> str | None:
-        """The ``module:qualname`` a cassette says its execution ran."""
-        return read_cassette(self.path(cassette)).execution(execution).handler
 
 
 @pytest.fixture

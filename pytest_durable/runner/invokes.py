@@ -56,14 +56,6 @@ class InvokeTarget:
     error: dict[str, Any] | None = None
     execution_timeout: int | None = None
 
-    @property
-    def kind(self) -> str:
-        if self.durable_handler is not None:
-            return "durable"
-        if self.function is not None:
-            return "function"
-        return "canned"
-
 
 @dataclass(frozen=True)
 class InvokeOutcome:

@@ -169,7 +169,6 @@ class ServiceBase:
         )
 
     def _mint_token(self, execution: Execution) -> str:
-        execution.token_sequence += 1
         # Opaque, in the model's alphabet ([A-Za-z0-9+/]+={0,2}), unguessable across executions.
         token = base64.b64encode(secrets.token_bytes(30)).decode("ascii")
         execution.checkpoint_token = token

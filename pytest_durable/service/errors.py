@@ -97,20 +97,3 @@ class KMSNotFoundException(ServiceError):
     code = "KMSNotFoundException"
     status = 502
     error_kind = "Service"
-
-
-ERRORS_BY_CODE: dict[str, type[ServiceError]] = {
-    cls.code: cls
-    for cls in (
-        InvalidParameterValueException,
-        ResourceNotFoundException,
-        ResourceConflictException,
-        CallbackTimeoutException,
-        TooManyRequestsException,
-        ServiceException,
-        KMSAccessDeniedException,
-        KMSDisabledException,
-        KMSInvalidStateException,
-        KMSNotFoundException,
-    )
-}

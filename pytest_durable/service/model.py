@@ -266,7 +266,6 @@ class Execution:
     change_log: list[str] = field(default_factory=list)
     watermark: int = 0
     checkpoint_token: str | None = None
-    token_sequence: int = 0
     idempotency_cache: dict[tuple[str, str], CachedCheckpoint] = field(default_factory=dict)
     # Pending timers, Id -> due time in epoch ms.
     timers: dict[str, int] = field(default_factory=dict)

@@ -103,7 +103,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     default_request_version = "HTTP/1.1"
 
     def __getattr__(self, name: str) -> Any:
-        # Fix: the stock handler answers a method without a ``do_*`` attribute (OPTIONS, TRACE,
+        # The stock handler answers a method without a ``do_*`` attribute (OPTIONS, TRACE,
         # anything) with an HTML 501. Every method goes to the router, which answers 405 on a
         # known path and 404 elsewhere, as AWS does.
         if name.startswith("do_"):
@@ -128,8 +128,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         declared = {value.strip() for value in self.headers.get_all("Content-Length") or []}
         if not declared:
             return b""
-        # Fix: a negative Content-Length used to reach ``rfile.read`` and kill the request
-        # thread without an answer. Conflicting values are refused (RFC 9112 §6.3).
+        # A negative Content-Length would reach ``rfile.read`` and kill the request thread
+        # without an answer. Conflicting values are refused (RFC 9112 §6.3).
         if len(declared) > 1:
             raise InvalidRequestContentException(
                 f"Conflicting Content-Length headers: {', '.join(sorted(declared))}"
@@ -170,7 +170,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _read_chunked(self) -> bytes:
         """A ``Transfer-Encoding: chunked`` body (curl sends one for ``--data-binary @-``)."""
-        # Fix: chunked bodies used to be ignored, and their chunks read as the next request.
+        # Ignoring the framing would read the chunks as the next request.
         body = bytearray()
         while True:
             line = self.rfile.readline(1024)
@@ -209,7 +209,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Errors the standard library finds before the router sees a request (a malformed
         request line, headers too long or too many, HTTP/2) in AWS's JSON shape too."""
-        # Fix: the stock send_error answers with an HTML page botocore cannot parse.
+        # The stock send_error answers with an HTML page botocore cannot parse.
         reason = message or self.responses.get(code, ("Bad request",))[0]
         answer = error_response(InvalidRequestContentException(reason))
         self._send(code, answer.headers, answer.body, close=True)
@@ -225,8 +225,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
             self.close_connection = True
         self.end_headers()
-        # Fix: a HEAD answer carries no body (RFC 9110 §9.3.2); writing one made a keep-alive
-        # client read it as the start of the next response.
+        # A HEAD answer carries no body (RFC 9110 §9.3.2); a keep-alive client would read one
+        # as the start of the next response.
         if self.command != "HEAD":
             self.wfile.write(body)
 
@@ -252,7 +252,7 @@ class _Server(ThreadingHTTPServer):
         super().__init__(address, handler)
 
     def server_bind(self) -> None:
-        # Fix: HTTPServer.server_bind resolves the host's fully qualified name, a DNS lookup
+        # HTTPServer.server_bind resolves the host's fully qualified name, a DNS lookup
         # that takes seconds on some machines; the name is never used here.
         socketserver.TCPServer.server_bind(self)
         host, port = self.server_address[:2]
@@ -317,8 +317,8 @@ class HttpEndpoint:
 
     def stop(self) -> None:
         """Stop serving and close every connection. Safe to call twice, or before ``start``."""
-        # Fix: BaseServer.shutdown() waits forever unless serve_forever has run, so stopping an
-        # endpoint that was never started hung.
+        # BaseServer.shutdown() waits forever unless serve_forever has run, so it is called
+        # only for an endpoint that was started.
         if self._thread is not None:
             self._server.shutdown()
             self._thread.join()

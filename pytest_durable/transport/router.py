@@ -28,7 +28,6 @@ from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
 
 from pytest_durable.service.errors import (
     InvalidParameterValueException,
-    ResourceNotFoundException,
     ServiceError,
     ServiceException,
 )
@@ -412,7 +411,6 @@ def botocore_session() -> botocore.session.Session:
 __all__ = [
     "DURABLE_OPERATIONS",
     "HttpResponse",
-    "ResourceNotFoundException",
     "Router",
     "botocore_session",
     "error_response",

@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_plugin import PLUGIN
 
 from pytest_durable.cassette.format import read_cassette
 
@@ -38,7 +37,6 @@ def test_the_example_cloud_tests_replay_offline(pytester: pytest.Pytester) -> No
     result = pytester.runpytest_subprocess(
         "-p",
         "no:cacheprovider",
-        *PLUGIN,
         "examples/test_order_workflow_cloud.py",
         "--durable-mode=cloud",
         "-q",

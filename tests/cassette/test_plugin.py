@@ -10,8 +10,6 @@ import yaml
 
 from pytest_durable.cassette.format import read_cassette
 
-PLUGIN: list[str] = []
-
 TEST_MODULE = textwrap.dedent(
     """
     import pytest
@@ -38,7 +36,7 @@ TEST_MODULE = textwrap.dedent(
 
 
 def _run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_inprocess("-p", "no:cacheprovider", *PLUGIN, *args)
+    return pytester.runpytest_inprocess("-p", "no:cacheprovider", *args)
 
 
 def _cassette(pytester: pytest.Pytester, test: str = "test_ship"):
