@@ -4,27 +4,31 @@ The public API is re-exported here; see docs/ for a guide.
 """
 
 from pytest_durable.clock import VirtualClock
+from pytest_durable.errors import (
+    DurableRunError,
+    DurableTestError,
+    ExecutionBlockedError,
+    ExecutionStuckError,
+    HandlerContractError,
+    HandlerProcessCrash,
+    HandlerTimeoutError,
+    InvocationFailedError,
+    TooManyInvocationsError,
+)
 from pytest_durable.runner import (
     Attempt,
     CheckpointCall,
     DurableEnvironment,
-    DurableRunError,
     DurableSettings,
     EmittedUpdate,
     ErrorInfo,
-    ExecutionBlockedError,
     ExecutionDriver,
     ExecutionResult,
-    ExecutionStuckError,
-    HandlerContractError,
-    HandlerTimeoutError,
-    InvocationFailedError,
     InvocationRecord,
     OperationView,
-    TooManyInvocationsError,
 )
 from pytest_durable.runner.callbacks import CallbackHandle, CallbackResponder, Failure
-from pytest_durable.runner.lambda_process import HandlerProcessCrash, SubprocessHandler
+from pytest_durable.runner.lambda_process import SubprocessHandler
 
 __all__ = [
     "Attempt",
@@ -34,6 +38,7 @@ __all__ = [
     "DurableEnvironment",
     "DurableRunError",
     "DurableSettings",
+    "DurableTestError",
     "EmittedUpdate",
     "ErrorInfo",
     "ExecutionBlockedError",

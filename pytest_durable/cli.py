@@ -23,9 +23,9 @@ from typing import Any
 
 from pytest_durable.cassette.cli import add_replay_command, run_replay
 from pytest_durable.clock import VirtualClock
+from pytest_durable.errors import ServiceError
 from pytest_durable.runner import DurableEnvironment
 from pytest_durable.service import DurableService
-from pytest_durable.service.errors import ServiceError
 from pytest_durable.transport import Router
 from pytest_durable.transport.http import HttpEndpoint
 

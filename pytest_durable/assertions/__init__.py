@@ -20,13 +20,13 @@ from pytest_durable.assertions.matching import (
     ANY,
     MatchReport,
     Mismatch,
-    MismatchError,
     match_events,
     match_sequence,
     match_value,
 )
 from pytest_durable.assertions.timeline import render_timeline
 from pytest_durable.assertions.updates import ExpectedUpdates
+from pytest_durable.errors import MismatchError
 
 __all__ = [
     "ANY",

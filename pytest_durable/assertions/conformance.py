@@ -17,12 +17,12 @@ import yaml
 
 from pytest_durable.assertions.matching import (
     MatchReport,
-    MismatchError,
     generate_variables,
     match_events,
     match_value,
     substitute,
 )
+from pytest_durable.errors import MismatchError
 from pytest_durable.runner.result import ExecutionResult
 
 Event = Mapping[str, Any]

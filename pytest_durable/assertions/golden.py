@@ -26,12 +26,8 @@ from typing import Any
 import yaml
 
 from pytest_durable.assertions.conformance import check_history, check_result
-from pytest_durable.assertions.matching import (
-    MatchReport,
-    MismatchError,
-    match_value,
-    to_yaml,
-)
+from pytest_durable.assertions.matching import MatchReport, match_value, to_yaml
+from pytest_durable.errors import MismatchError
 from pytest_durable.runner.result import ExecutionResult
 
 _VOLATILE_KEYS = frozenset(

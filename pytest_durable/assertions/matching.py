@@ -366,11 +366,3 @@ def _render_path(path: Iterable[str | int]) -> str:
 def _short(value: Any, limit: int = 80) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-class MismatchError(AssertionError):
-    """An expectation did not match; ``report`` has every mismatch and the diff."""
-
-    def __init__(self, report: MatchReport, hint: str = "") -> None:
-        self.report = report
-        super().__init__(report.explain() + (f"\n\n{hint}" if hint else ""))

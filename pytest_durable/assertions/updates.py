@@ -14,12 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pytest_durable.assertions.matching import (
-    MatchReport,
-    Mismatch,
-    MismatchError,
-    match_value,
-)
+from pytest_durable.assertions.matching import MatchReport, Mismatch, match_value
+from pytest_durable.errors import MismatchError
 from pytest_durable.runner.result import EmittedUpdate, ExecutionResult
 
 _CONTEXT = 3

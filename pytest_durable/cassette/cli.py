@@ -91,11 +91,9 @@ def _which(execution: str) -> int | str:
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    from pytest_durable.cassette.format import (  # noqa: PLC0415 - only this command needs them
-        CassetteFormatError,
-        read_cassette,
-    )
+    from pytest_durable.cassette.format import read_cassette  # noqa: PLC0415 - only this command
     from pytest_durable.cassette.replayer import Replayer  # noqa: PLC0415
+    from pytest_durable.errors import CassetteFormatError  # noqa: PLC0415
 
     for directory in [os.getcwd(), *args.path]:
         if directory not in sys.path:

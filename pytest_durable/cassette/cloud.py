@@ -36,6 +36,7 @@ from botocore.exceptions import ClientError, HTTPClientError
 from pytest_durable.cassette.functions import FunctionMap
 from pytest_durable.cassette.reconstruct import execution_from_cloud, operations_from_history
 from pytest_durable.clock import _Real
+from pytest_durable.errors import CloudRunError, CloudTimeoutError
 from pytest_durable.runner.callbacks import (
     CallbackEntry,
     CallbackHandle,
@@ -43,21 +44,12 @@ from pytest_durable.runner.callbacks import (
     ResponderRegistry,
     select_callback,
 )
-from pytest_durable.runner.errors import DurableRunError
 from pytest_durable.runner.result import ExecutionResult
 from pytest_durable.service.model import Execution, Operation, OperationStatus, OperationType, Wire
 
 Handler = Callable[[Any, Any], Any]
 _UNSET: Any = object()
 _TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"})
-
-
-class CloudRunError(DurableRunError):
-    """A cloud-mode run could not proceed (not a durable function, a request that failed)."""
-
-
-class CloudTimeoutError(CloudRunError):
-    """The execution did not end within the polling timeout."""
 
 
 @dataclass(frozen=True)

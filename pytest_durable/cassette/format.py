@@ -31,6 +31,7 @@ from typing import Any
 import yaml
 from aws_durable_execution_sdk_python import __about__ as sdk_about
 
+from pytest_durable.errors import CassetteFormatError
 from pytest_durable.runner.result import ExecutionResult
 from pytest_durable.service.model import Operation, Wire
 
@@ -43,10 +44,6 @@ HEADER = """\
 # code by `pytest-durable replay THIS_FILE --handler module:function`. Re-record with
 # `pytest --durable-mode=cloud --durable-record-mode=all`. See docs/cassettes.md.
 """
-
-
-class CassetteFormatError(ValueError):
-    """The file is not a pytest-durable cassette this version can read."""
 
 
 def _package_version() -> str:

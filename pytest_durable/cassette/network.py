@@ -14,10 +14,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-
-class NetworkBlockedError(OSError):
-    """A connection was attempted while pytest-durable replays a cassette offline."""
-
+from pytest_durable.errors import NetworkBlockedError
 
 _lock = threading.Lock()
 _depth = 0

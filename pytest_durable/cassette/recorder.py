@@ -34,6 +34,7 @@ from pytest_durable.cassette.vcr_bridge import (
     Matcher,
     use_cassette,
 )
+from pytest_durable.errors import CassetteMissingError, CassetteSourceError
 from pytest_durable.runner.environment import DurableEnvironment
 from pytest_durable.transport.http import HttpEndpoint
 from pytest_durable.transport.router import botocore_session
@@ -44,14 +45,6 @@ _STANDIN_KEY = "AKIASTANDIN000000000"
 _STANDIN_SECRET = "pytest-durable-standin-secret-not-a-credential"
 _OFFLINE_KEY = "AKIAOFFLINEREPLAY000"
 _OFFLINE_SECRET = "pytest-durable-offline-replay-not-a-credential"
-
-
-class CassetteMissingError(FileNotFoundError):
-    """Record mode ``none`` and no cassette: the message names the command that records it."""
-
-
-class CassetteSourceError(RuntimeError):
-    """A cassette recorded from a local run cannot replay a cloud-mode test offline."""
 
 
 @dataclass

@@ -38,14 +38,9 @@ from typing import Any
 from pytest_durable.cassette.format import Cassette, RecordedExecution, read_cassette
 from pytest_durable.cassette.positions import children_by_position, index_of, moved, subtree
 from pytest_durable.cassette.reconstruct import operation_from_wire
-from pytest_durable.cassette.report import (
-    Divergence,
-    NonDeterminismError,
-    OperationRef,
-    ReplayReport,
-    compare_context,
-)
+from pytest_durable.cassette.report import Divergence, OperationRef, ReplayReport, compare_context
 from pytest_durable.cassette.seams import Identity, observe
+from pytest_durable.errors import NonDeterminismError
 from pytest_durable.runner.environment import DurableEnvironment
 from pytest_durable.service.model import (
     Operation,

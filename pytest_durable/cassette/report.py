@@ -145,14 +145,6 @@ class ReplayReport:
         return "\n".join(lines)
 
 
-class NonDeterminismError(AssertionError):
-    """The current code does not replay a recorded execution; the message is the report."""
-
-    def __init__(self, report: ReplayReport) -> None:
-        super().__init__(str(report))
-        self.report = report
-
-
 # ----------------------------------------------------------------- alignment
 
 

@@ -34,9 +34,7 @@ from aws_durable_execution_sdk_python import identifier as sdk_identifier
 from aws_durable_execution_sdk_python import state as sdk_state
 from aws_durable_execution_sdk_python.exceptions import SuspendExecution
 
-
-class ReplayUnsupportedError(RuntimeError):
-    """The installed SDK lacks a point the replay relies on; it would have to run step bodies."""
+from pytest_durable.errors import ReplayUnsupportedError
 
 
 class StepBodyBlocked(SuspendExecution):

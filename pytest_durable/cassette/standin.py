@@ -27,32 +27,25 @@ import threading
 import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from typing import Any
 
 from aws_durable_execution_sdk_python.lambda_service import LambdaClient
 
-from pytest_durable.runner.driver import ExecutionDriver
-from pytest_durable.runner.environment import DurableEnvironment
-from pytest_durable.runner.invokes import function_key
-from pytest_durable.service.errors import (
+from pytest_durable.errors import (
+    DurableExecutionAlreadyStartedException,
     InvalidParameterValueException,
     ResourceNotFoundException,
     ServiceError,
 )
+from pytest_durable.runner.driver import ExecutionDriver
+from pytest_durable.runner.environment import DurableEnvironment
+from pytest_durable.runner.invokes import function_key
 from pytest_durable.service.model import ExecutionStatus
 from pytest_durable.transport.inprocess import make_client
 from pytest_durable.transport.router import HttpResponse, Router, error_response, lambda_model
 
 Handler = Callable[[Any, Any], Any]
 _IDLE_POLL_SECONDS = 0.005
-
-
-class DurableExecutionAlreadyStartedException(ServiceError):
-    """Invoke's error for a DurableExecutionName reused with a different payload (model: 409)."""
-
-    code: ClassVar[str] = "DurableExecutionAlreadyStartedException"
-    status: ClassVar[int] = 409
-    error_kind: ClassVar[str] = "User"
 
 
 def _invoke_pattern() -> re.Pattern[str]:

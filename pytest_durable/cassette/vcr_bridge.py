@@ -45,6 +45,7 @@ from pytest_durable.cassette.scrub import (
     mask_accounts,
     without_volatile_members,
 )
+from pytest_durable.errors import CassetteLeakError
 
 Matcher = Callable[[Request, Request], None]
 DocumentHook = Callable[[dict[str, Any], Path], None]
@@ -53,10 +54,6 @@ DocumentHook = Callable[[dict[str, Any], Path], None]
 _EXECUTION_LABEL = re.compile(r"(/durable-executions/)([^/]+)")
 _CALLBACK_LABEL = re.compile(r"(/durable-execution-callbacks/)([^/]+)")
 _FUNCTION_LABEL = re.compile(r"(/functions/)([^/]+)")
-
-
-class CassetteLeakError(RuntimeError):
-    """A cassette about to be written contains a credential or signature; it was not written."""
 
 
 # ----------------------------------------------------------------- matching

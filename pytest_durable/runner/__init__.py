@@ -1,17 +1,17 @@
 """Lambda's part: invoke the handler, interpret its output, move virtual time, re-invoke."""
 
-from pytest_durable.runner.checkpoints import CheckpointCall
-from pytest_durable.runner.driver import ExecutionDriver
-from pytest_durable.runner.environment import DurableEnvironment, DurableSettings
-from pytest_durable.runner.errors import (
+from pytest_durable.errors import (
     DurableRunError,
     ExecutionBlockedError,
     ExecutionStuckError,
     HandlerContractError,
+    HandlerTimeoutError,
     InvocationFailedError,
     TooManyInvocationsError,
 )
-from pytest_durable.runner.invocation import HandlerTimeoutError
+from pytest_durable.runner.checkpoints import CheckpointCall
+from pytest_durable.runner.driver import ExecutionDriver
+from pytest_durable.runner.environment import DurableEnvironment, DurableSettings
 from pytest_durable.runner.result import (
     Attempt,
     EmittedUpdate,

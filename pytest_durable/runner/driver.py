@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from pytest_durable.clock import Duration, VirtualClock
-from pytest_durable.runner.callbacks import CallbackEntry, CallbackHandle, select_callback
-from pytest_durable.runner.errors import (
+from pytest_durable.errors import (
     ExecutionBlockedError,
     ExecutionStuckError,
     HandlerContractError,
     InvocationFailedError,
     TooManyInvocationsError,
 )
+from pytest_durable.runner.callbacks import CallbackEntry, CallbackHandle, select_callback
 from pytest_durable.runner.invocation import (
     DEFAULT_FUNCTION_TIMEOUT_SECONDS,
     Handler,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytest_durable.clock import VirtualClock
+from pytest_durable.errors import HandlerTimeoutError
 
 Handler = Callable[[Any, Any], Any]
 
@@ -65,11 +66,6 @@ class InvocationOutcome:
             "ErrorMessage": str(error),
             "StackTrace": traceback.format_exception(error),
         }
-
-
-class HandlerTimeoutError(RuntimeError):
-    """The handler did not return within the wall-clock limit (it is hung, not slow in virtual
-    time: durable waits never block)."""
 
 
 def invoke_handler(

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pytest_durable.runner.errors import DurableRunError
+from pytest_durable.errors import DurableRunError
 from pytest_durable.runner.invocation import (
     DEFAULT_FUNCTION_TIMEOUT_SECONDS,
     LambdaContext,

@@ -19,17 +19,10 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from pytest_durable.errors import HandlerProcessCrash
 from pytest_durable.transport.http import endpoint_environment
 
 _CRASH_KEY = "__pytest_durable_crash__"
-
-
-class HandlerProcessCrash(RuntimeError):
-    """The handler raised (or the process died) in the child process."""
-
-    def __init__(self, error_type: str, message: str, stack: str) -> None:
-        super().__init__(f"{error_type}: {message}\n--- in the handler process ---\n{stack}")
-        self.error_type = error_type
 
 
 class SubprocessHandler:

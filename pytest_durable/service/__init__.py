@@ -1,6 +1,6 @@
 """A pure, in-memory model of the Lambda durable-execution API (no I/O, no pytest, no SDK)."""
 
-from pytest_durable.service.errors import (
+from pytest_durable.errors import (
     INVALID_TOKEN_PREFIX,
     InvalidCheckpointTokenError,
     InvalidParameterValueException,

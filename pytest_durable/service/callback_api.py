@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pytest_durable.service.core import ServiceBase
-from pytest_durable.service.errors import (
+from pytest_durable.errors import (
     CallbackTimeoutException,
     InvalidParameterValueException,
     ResourceConflictException,
     ResourceNotFoundException,
 )
+from pytest_durable.service.core import ServiceBase
 from pytest_durable.service.model import (
     Execution,
     Operation,

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from pytest_durable.service.errors import ResourceNotFoundException
+from pytest_durable.errors import ResourceNotFoundException
 from pytest_durable.service.history import error_of, record_event, result_of
 from pytest_durable.service.model import (
     Execution,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from pytest_durable.errors import InvalidParameterValueException, ResourceConflictException
 from pytest_durable.service.core import (
     IDEMPOTENCY_WINDOW_MS,
     MAX_TIMEOUT_SECONDS,
     ServiceBase,
     named_root,
 )
-from pytest_durable.service.errors import InvalidParameterValueException, ResourceConflictException
 from pytest_durable.service.history import record_event, result_of
 from pytest_durable.service.model import (
     Execution,

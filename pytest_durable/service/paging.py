@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from pytest_durable.service.errors import InvalidParameterValueException
+from pytest_durable.errors import InvalidParameterValueException
 from pytest_durable.service.model import Wire
 
 # Page size of GetDurableExecutionState, GetDurableExecutionHistory and

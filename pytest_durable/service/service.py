@@ -3,7 +3,7 @@
 API methods are named after the botocore operations (``checkpoint_durable_execution`` for
 ``CheckpointDurableExecution``), take the operation's input members as keyword arguments and
 return its output shape, as a boto3 caller sees it (timestamps as aware UTC datetimes). Errors
-are raised as :class:`~pytest_durable.service.errors.ServiceError` with the real code.
+are raised as :class:`~pytest_durable.errors.ServiceError` with the real code.
 
 The service also plays the parts of Lambda that the runner needs and no public API covers:
 starting an execution, beginning and ending an invocation (minting the checkpoint token and the
@@ -17,16 +17,16 @@ import re
 import uuid
 from dataclasses import dataclass
 
+from pytest_durable.errors import (
+    InvalidCheckpointTokenError,
+    InvalidParameterValueException,
+    ResourceConflictException,
+)
 from pytest_durable.service.callback_api import CallbackAPI
 from pytest_durable.service.core import (
     IDEMPOTENCY_WINDOW_MS,
     MAX_TIMEOUT_SECONDS,
     named_root,
-)
-from pytest_durable.service.errors import (
-    InvalidCheckpointTokenError,
-    InvalidParameterValueException,
-    ResourceConflictException,
 )
 from pytest_durable.service.history import error_of, record_event, result_of
 from pytest_durable.service.model import (

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_durable.service.errors import InvalidParameterValueException
+from pytest_durable.errors import BatchRejected
 from pytest_durable.service.model import (
     Execution,
     OperationAction,
@@ -65,10 +65,6 @@ class ValidatedUpdate:
     id: str
     type: OperationType
     action: OperationAction
-
-
-class BatchRejected(InvalidParameterValueException):
-    """A batch refused as a whole; the message names the update and the broken rule."""
 
 
 def _reject(index: int, update: dict[str, Any], rule: str) -> BatchRejected:

@@ -29,14 +29,12 @@ from typing import Any, ClassVar
 
 from botocore.config import Config
 
-from pytest_durable.service.errors import ServiceError
-from pytest_durable.transport.router import (
-    MAX_BODY_BYTES,
+from pytest_durable.errors import (
+    InvalidRequestContentException,
     RequestTooLargeException,
-    Router,
-    botocore_session,
-    error_response,
+    ServiceError,
 )
+from pytest_durable.transport.router import MAX_BODY_BYTES, Router, botocore_session, error_response
 
 # An oversized body up to this size is read and dropped before the 413 (see _discard_body).
 _DISCARD_LIMIT_BYTES = 4 * MAX_BODY_BYTES
@@ -44,15 +42,6 @@ _DISCARD_IDLE_SECONDS = 0.25
 _DISCARD_CHUNK_BYTES = 1 << 16
 _CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
 _MAX_TRAILER_LINES = 100
-
-
-class InvalidRequestContentException(ServiceError):
-    """Lambda's code for a request it cannot frame or whose headers are invalid (model docs:
-    "a request header is invalid"): a bad Content-Length, broken chunks, a bad request line."""
-
-    code = "InvalidRequestContentException"
-    status = 400
-    error_kind = "User"
 
 
 def endpoint_environment(url: str, region: str = "us-east-1") -> dict[str, str]:

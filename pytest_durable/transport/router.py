@@ -26,10 +26,13 @@ from typing import TYPE_CHECKING, Any
 import botocore.session
 from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
 
-from pytest_durable.service.errors import (
+from pytest_durable.errors import (
     InvalidParameterValueException,
+    MethodNotAllowedException,
+    RequestTooLargeException,
     ServiceError,
     ServiceException,
+    UnknownOperationException,
 )
 from pytest_durable.service.model import EPOCH
 
@@ -54,24 +57,6 @@ DURABLE_OPERATIONS = (
 # Lambda's request payload limit for these APIs (a callback result is at most 256 KiB larger
 # than the model's 1 MiB; checkpoint payloads up to 6 MiB).
 MAX_BODY_BYTES = 7 * 1024 * 1024
-
-
-class UnknownOperationException(ServiceError):
-    code = "UnknownOperationException"
-    status = 404
-    error_kind = "User"
-
-
-class MethodNotAllowedException(ServiceError):
-    code = "MethodNotAllowedException"
-    status = 405
-    error_kind = "User"
-
-
-class RequestTooLargeException(ServiceError):
-    code = "RequestTooLargeException"
-    status = 413
-    error_kind = "User"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from cassette_handlers import fulfilment
 
 from pytest_durable.cassette.format import (
     Cassette,
-    CassetteFormatError,
     decode_body,
     encode_body,
     iso,
@@ -19,6 +18,7 @@ from pytest_durable.cassette.format import (
     write_cassette,
 )
 from pytest_durable.cassette.local import RecordingEnvironment, local_cassette
+from pytest_durable.errors import CassetteFormatError
 
 
 @pytest.fixture

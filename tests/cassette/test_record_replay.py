@@ -10,18 +10,18 @@ import yaml
 from cassette_handlers import BODIES, fulfilment, orders
 from conftest import ACCESS_KEY, FAST, SECRET_KEY, SESSION_TOKEN
 
-from pytest_durable.cassette.cloud import CloudRunError
 from pytest_durable.cassette.format import read_cassette
 from pytest_durable.cassette.local import RecordingEnvironment, save_local
-from pytest_durable.cassette.network import NetworkBlockedError, block_network
-from pytest_durable.cassette.recorder import (
+from pytest_durable.cassette.network import block_network
+from pytest_durable.cassette.recorder import CloudSession, CloudSettings
+from pytest_durable.cassette.replayer import replay_execution
+from pytest_durable.errors import (
+    CassetteLeakError,
     CassetteMissingError,
     CassetteSourceError,
-    CloudSession,
-    CloudSettings,
+    CloudRunError,
+    NetworkBlockedError,
 )
-from pytest_durable.cassette.replayer import replay_execution
-from pytest_durable.cassette.vcr_bridge import CassetteLeakError
 
 COMMAND = "pytest 'tests/test_orders.py::test_ship' --durable-mode=cloud --durable-record-mode=once"
 

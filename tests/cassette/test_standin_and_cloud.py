@@ -7,7 +7,8 @@ import botocore.exceptions
 import pytest
 from cassette_handlers import declined, fulfilment, orders
 
-from pytest_durable.cassette.cloud import CloudRunError, CloudTimeoutError, Polling
+from pytest_durable.cassette.cloud import Polling
+from pytest_durable.errors import CloudRunError, CloudTimeoutError
 
 
 def test_invoke_answers_202_with_the_durable_execution_arn(standin):

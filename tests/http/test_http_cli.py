@@ -22,8 +22,8 @@ from botocore.exceptions import ClientError
 from http_helpers import boto3_client
 
 from pytest_durable import cli
+from pytest_durable.errors import ResourceNotFoundException
 from pytest_durable.service import DurableService
-from pytest_durable.service.errors import ResourceNotFoundException
 
 SERVE = [sys.executable, "-m", "pytest_durable.cli", "serve"]
 EXPORTS = (

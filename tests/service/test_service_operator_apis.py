@@ -15,12 +15,12 @@ from service_helpers import (
     step_start,
 )
 
+from pytest_durable.errors import CallbackTimeoutException
 from pytest_durable.service import (
     InvalidParameterValueException,
     ResourceConflictException,
     ResourceNotFoundException,
 )
-from pytest_durable.service.errors import CallbackTimeoutException
 
 ARN_PATTERN = (
     r"arn:aws:lambda:us-east-1:123456789012:function:orders:\$LATEST"
