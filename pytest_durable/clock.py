@@ -39,6 +39,10 @@ REAL_TIME_MODULES = ("_pytest.timing", "_pytest.terminal", "_pytest.runner")
 Duration = float | int | _dt.timedelta
 
 
+def _naive(epoch_us: int) -> _dt.datetime:
+    return _Real.datetime(1970, 1, 1) + _dt.timedelta(microseconds=epoch_us)
+
+
 def _seconds(duration: Duration) -> float:
     if isinstance(duration, _dt.timedelta):
         return duration.total_seconds()
@@ -46,7 +50,12 @@ def _seconds(duration: Duration) -> float:
 
 
 class VirtualClock:
-    """Epoch time that ticks at the real rate and jumps forward on demand. Never goes back."""
+    """Epoch time that ticks at the real rate and jumps forward on demand. Never goes back.
+
+    Every read and every change happens under one lock, so the clock is monotonic whatever
+    the threads: a reader can never combine half of a jump with the other half, and the value
+    at each change of state (held, ticking, jumped) is continuous with the one just before.
+    """
 
     def __init__(self, start: _dt.datetime | None = None) -> None:
         if start is None:
@@ -54,21 +63,33 @@ class VirtualClock:
         elif start.tzinfo is None:
             start = start.replace(tzinfo=_dt.UTC)
         self._lock = threading.Lock()
-        # (virtual epoch µs, real monotonic s) at the last jump; swapped as one tuple so that
-        # readers on other threads never see half of a jump.
-        self._origin = ((start - _EPOCH) // _dt.timedelta(microseconds=1), _Real.monotonic())
-        # How many hold() blocks are open: while held, the clock stands still.
-        self._held = 0
+        # (virtual epoch µs, real monotonic s) of the last change of state.
+        self._origin_us = (start - _EPOCH) // _dt.timedelta(microseconds=1)
+        self._origin_real = _Real.monotonic()
+        # The latest value handed out: a floor, so that no reading is ever below an earlier one.
+        self._last_us = self._origin_us
+        # Open hold() and running() blocks. Each block undoes only its own count, so blocks
+        # opened and closed on different threads in any order leave the clock consistent.
+        self._holds = 0
+        self._runs = 0
+        self._ticking = True
         self._frozen: Any = None
         self._is_frozen = False
 
     # ------------------------------------------------------------- reading
 
     def now_us(self) -> int:
-        origin_us, origin_real = self._origin
-        if self._held:
-            return origin_us
-        return origin_us + int((_Real.monotonic() - origin_real) * 1_000_000)
+        with self._lock:
+            return self._now_locked(_Real.monotonic())
+
+    def _now_locked(self, real: float) -> int:
+        value = self._origin_us
+        if self._ticking:
+            value += int((real - self._origin_real) * 1_000_000)
+        if value < self._last_us:
+            return self._last_us
+        self._last_us = value
+        return value
 
     def now_ms(self) -> int:
         """Epoch milliseconds: the service's unit."""
@@ -82,6 +103,12 @@ class VirtualClock:
         """The virtual time as epoch seconds, like ``time.time()``."""
         return self.now_us() / 1_000_000
 
+    @property
+    def ticking(self) -> bool:
+        """Whether time passes at the real rate now (False: it stands still between jumps)."""
+        with self._lock:
+            return self._ticking
+
     # ------------------------------------------------------------- moving
 
     def advance(self, duration: Duration) -> _dt.datetime:
@@ -90,7 +117,8 @@ class VirtualClock:
         if seconds < 0:
             raise ValueError(f"the virtual clock only moves forward; got {duration!r}")
         with self._lock:
-            self._rebase(self.now_us() + int(seconds * 1_000_000))
+            real = _Real.monotonic()
+            self._rebase(self._now_locked(real) + int(seconds * 1_000_000), real)
         return self.now()
 
     def advance_to(self, when: _dt.datetime | int) -> _dt.datetime:
@@ -103,51 +131,57 @@ class VirtualClock:
         else:
             target_us = int(when) * 1000
         with self._lock:
-            if target_us > self.now_us():
-                self._rebase(target_us)
+            real = _Real.monotonic()
+            if target_us > self._now_locked(real):
+                self._rebase(target_us, real)
         return self.now()
 
     @contextmanager
     def hold(self) -> Iterator[VirtualClock]:
-        """Stop the clock for the duration, except for explicit jumps.
+        """Stop the clock for the duration, except for jumps, unless code is running.
 
-        The runner holds it between invocations, while nothing of the handler runs: timers fire
-        and declared answers arrive at exactly their virtual times (a callback answered "after 5
-        hours" ends 5 hours after it started, not 5 hours and a millisecond). Re-entrant."""
-        with self._lock:
-            if self._held == 0:
-                self._origin = (self.now_us(), _Real.monotonic())
-            self._held += 1
+        The runner holds it while it decides what happens next and nothing of a handler runs:
+        timers fire and declared answers arrive at exactly their virtual times (a callback
+        answered "after 5 hours" ends 5 hours after it started, not 5 hours and a millisecond).
+        Re-entrant, and safe to open on several threads: the clock stands still while at
+        least one hold is open and no :meth:`running` block is."""
+        self._change(holds=1)
         try:
             yield self
         finally:
-            with self._lock:
-                self._held -= 1
-                if self._held == 0:
-                    self._origin = (self._origin[0], _Real.monotonic())
+            self._change(holds=-1)
 
     @contextmanager
     def running(self) -> Iterator[VirtualClock]:
-        """Tick at the real rate for the duration even inside :meth:`hold`: code is running
-        (an invocation of a handler), and time passes for it as it would in Lambda."""
-        with self._lock:
-            current = self.now_us()  # held: the held time; ticking: the time now
-            held, self._held = self._held, 0
-            self._origin = (current, _Real.monotonic())
+        """Tick at the real rate for the duration, even while held: code is running (an
+        invocation of a handler), and time passes for everyone as it would in Lambda."""
+        self._change(runs=1)
         try:
             yield self
         finally:
-            with self._lock:
-                self._origin = (self.now_us(), _Real.monotonic())
-                self._held = held
+            self._change(runs=-1)
 
-    def _rebase(self, origin_us: int) -> None:
-        self._origin = (origin_us, _Real.monotonic())
+    def _change(self, *, holds: int = 0, runs: int = 0) -> None:
+        with self._lock:
+            self._holds += holds
+            self._runs += runs
+            ticking = self._runs > 0 or self._holds == 0
+            if ticking != self._ticking:
+                real = _Real.monotonic()
+                current = self._now_locked(real)
+                self._ticking = ticking
+                self._rebase(current, real)
+
+    def _rebase(self, origin_us: int, real: float) -> None:
+        """Start counting from ``origin_us`` at real time ``real``; the caller holds the lock."""
+        self._origin_us = origin_us
+        self._origin_real = real
+        self._last_us = max(self._last_us, origin_us)
         if self._frozen is not None:
-            self._frozen.move_to(self._naive_now())
+            self._frozen.move_to(_naive(origin_us))
 
     def _naive_now(self) -> _dt.datetime:
-        return _Real.datetime(1970, 1, 1) + _dt.timedelta(microseconds=self.now_us())
+        return _naive(self.now_us())
 
     # ------------------------------------------------------------- freezegun
 

@@ -70,3 +70,68 @@ def test_freeze_makes_the_process_clock_follow_including_jumps_and_holds():
             assert datetime.datetime.now(datetime.UTC) == clock.now()
     assert not clock.is_frozen
     assert datetime.datetime.now(datetime.UTC).year < 2030
+
+
+def test_holds_and_runs_on_different_threads_in_any_order_leave_it_consistent():
+    # Regression: hold() and running() shared one counter, and running() saved and restored it,
+    # so blocks closed out of order on different threads pushed it below zero (time stopped
+    # for good) or left it held with nothing holding it.
+    clock = VirtualClock(START)
+    hold_a, hold_b, run_c = clock.hold(), clock.hold(), clock.running()
+    hold_a.__enter__()
+    run_c.__enter__()
+    assert clock.ticking
+    hold_b.__enter__()
+    hold_a.__exit__(None, None, None)
+    assert clock.ticking  # still running
+    run_c.__exit__(None, None, None)
+    assert not clock.ticking  # hold_b is still open
+    held = clock.now_us()
+    _real_pause(0.01)
+    assert clock.now_us() == held
+    hold_b.__exit__(None, None, None)
+    assert clock.ticking
+    _real_pause(0.01)
+    assert clock.now_us() > held
+
+
+def test_monotonic_under_threads_holding_running_and_jumping():
+    clock = VirtualClock(START)
+    stop = threading.Event()
+    backward: list[tuple[int, int]] = []
+    readings = [0]
+
+    def read() -> None:
+        last = clock.now_us()
+        while not stop.is_set():
+            value = clock.now_us()
+            readings[0] += 1
+            if value < last:
+                backward.append((last, value))
+            last = value
+
+    def cycle(seed: int) -> None:
+        for i in range(4000):
+            if (i + seed) % 3 == 0:
+                with clock.running(), clock.hold():
+                    clock.now_us()
+            else:
+                with clock.hold(), clock.running():
+                    if i % 500 == seed:
+                        clock.advance(0.001)
+
+    readers = [threading.Thread(target=read) for _ in range(3)]
+    writers = [threading.Thread(target=cycle, args=(seed,)) for seed in range(4)]
+    for thread in readers + writers:
+        thread.start()
+    for thread in writers:
+        thread.join(timeout=60)
+    stop.set()
+    for thread in readers:
+        thread.join(timeout=10)
+    assert readings[0] > 1000
+    assert backward == []
+    assert clock.ticking  # every block closed: the clock ticks again
+    before = clock.now_us()
+    _real_pause(0.01)
+    assert clock.now_us() > before
