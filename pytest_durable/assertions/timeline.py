@@ -103,14 +103,13 @@ def _summary(kind: str, details: Mapping[str, Any], event: Mapping[str, Any]) ->
     error = _error(details)
     if kind == "ExecutionStarted":
         return f"input {_payload(details.get('Input'))}"
+    delay = retry.get("NextAttemptDelaySeconds")
+    again = f"retry in {_span(_dt.timedelta(seconds=int(delay)))}" if delay is not None else ""
     if kind in ("StepSucceeded", "ContextSucceeded", "CallbackSucceeded", "ExecutionSucceeded"):
-        return " ".join(p for p in (attempt, f"-> {_payload(details.get('Result'))}") if p)
+        outcome = " ".join(p for p in (attempt, f"-> {_payload(details.get('Result'))}") if p)
+        return "  ".join(p for p in (outcome, again) if p)
     if kind == "StepFailed":
-        delay = retry.get("NextAttemptDelaySeconds")
-        parts = [attempt, error]
-        if delay is not None:
-            parts.append(f"retry in {_span(_dt.timedelta(seconds=int(delay)))}")
-        return "  ".join(p for p in parts if p)
+        return "  ".join(p for p in (attempt, error, again) if p)
     if kind == "WaitStarted":
         return f"wait {_span(_dt.timedelta(seconds=int(details.get('Duration', 0))))}"
     if kind == "ContextStarted":

@@ -173,17 +173,22 @@ def _step_outcome(
     retry = details.get("RetryDetails") or {}
     operation.attempt = int(retry.get("CurrentAttempt", operation.attempt + 1))
     delay = retry.get("NextAttemptDelaySeconds")
-    if suffix == "Succeeded":
+    if delay is not None:
+        # A RETRY: the step waits for its next attempt. A failed try is a StepFailed with its
+        # error; a wait_for_condition poll is a StepSucceeded with the state carried on.
+        operation.status = OperationStatus.PENDING
+        if suffix == "Succeeded":
+            operation.result = _payload(details, "Result", cut)
+            operation.error = None
+        else:
+            operation.error = _error(details, cut)
+        operation.next_attempt_ms = at + int(delay) * 1000
+    elif suffix == "Succeeded":
         operation.status = OperationStatus.SUCCEEDED
         operation.result = _payload(details, "Result", cut)
         operation.error = None
         operation.end_ms = at
         operation.next_attempt_ms = None
-    elif delay is not None:
-        # A RETRY: the step waits for its next attempt (StepFailed with RetryDetails).
-        operation.status = OperationStatus.PENDING
-        operation.error = _error(details, cut)
-        operation.next_attempt_ms = at + int(delay) * 1000
     else:
         operation.status = OperationStatus.FAILED
         operation.error = _error(details, cut)

@@ -122,10 +122,12 @@ class Attempt:
             details = event.get(f"{kind}Details") or {}
             retry = details.get("RetryDetails") or {}
             delay = retry.get("NextAttemptDelaySeconds")
-            if kind == "StepSucceeded":
-                status = "SUCCEEDED"
+            if delay is not None:
+                # Another attempt follows: a failed try (StepFailed) or a wait_for_condition
+                # poll that carried its state on (StepSucceeded, see service/transitions.py).
+                status = "RETRY"
             else:
-                status = "RETRY" if delay is not None else "FAILED"
+                status = "SUCCEEDED" if kind == "StepSucceeded" else "FAILED"
             result = details.get("Result") or {}
             attempts.append(
                 cls(

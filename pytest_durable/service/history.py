@@ -2,7 +2,8 @@
 
 Field names and nesting follow the botocore ``lambda`` model (``Event`` and its ``*Details``
 structures); which events appear, and where, follows the expected histories of real executions in
-AWS's conformance requirements (e.g. step 1.12: a RETRY is a ``StepFailed`` with ``RetryDetails``;
+AWS's conformance requirements (e.g. step 1.12: a RETRY is a ``StepFailed`` with ``RetryDetails``,
+but wait_for_condition 6.5: a RETRY without an error is a ``StepSucceeded`` carrying the state;
 callback 4.3: ``InvocationCompleted`` precedes the ``ExecutionFailed`` that ends the execution).
 Payloads are wrapped as ``{"Payload": ...}`` (``EventResult``, ``EventError``, ``EventInput``).
 """

@@ -113,11 +113,16 @@ def _apply_step(
             # step's Result when it runs again (protocol.md §4).
             operation.result = raw.get("Payload")
             execution.timers[operation.id] = operation.next_attempt_ms
-            # StepFailedDetails.Error is required by the model; a wait_for_condition RETRY
-            # carries no error, so its EventError has no payload.
-            details: Wire = {"Error": error_of(operation.error)}
-            details["RetryDetails"] = retry_details(operation.attempt, delay)
-            record_event(execution, "StepFailed", now_ms, details, operation)
+            retry = retry_details(operation.attempt, delay)
+            if operation.error is None:
+                # A RETRY without an Error is a poll that went well (wait_for_condition keeps
+                # its state in the Payload): the real service records it as StepSucceeded with
+                # the state as Result (conformance 6.1, 6.5), not as a failure.
+                details: Wire = {"Result": result_of(operation.result), "RetryDetails": retry}
+                record_event(execution, "StepSucceeded", now_ms, details, operation)
+            else:
+                details = {"Error": error_of(operation.error), "RetryDetails": retry}
+                record_event(execution, "StepFailed", now_ms, details, operation)
         case OperationAction.SUCCEED:
             operation.attempt += 1
             operation.result = raw.get("Payload")

@@ -197,14 +197,13 @@ def test_wait_for_condition_results_are_payloads(durable):
     events = [e for e in fetch_history(durable.client, result.arn) if e.get("Name") == "poll"]
     assert [(e["EventType"], e["SubType"]) for e in events] == [
         ("StepStarted", "WaitForCondition"),
-        ("StepFailed", "WaitForCondition"),
+        ("StepSucceeded", "WaitForCondition"),  # a poll asking for more: wait_for_condition/6-5
         ("StepStarted", "WaitForCondition"),
         ("StepSucceeded", "WaitForCondition"),
     ]
-    assert events[1]["StepFailedDetails"]["RetryDetails"] == {
-        "CurrentAttempt": 1,
-        "NextAttemptDelaySeconds": 5,
-    }
+    polled = events[1]["StepSucceededDetails"]
+    assert decode_payload(polled["Result"]["Payload"]) == {"polls": 1}
+    assert polled["RetryDetails"] == {"CurrentAttempt": 1, "NextAttemptDelaySeconds": 5}
     final = events[3]["StepSucceededDetails"]
     assert decode_payload(final["Result"]["Payload"]) == {"polls": 2}
     assert final["RetryDetails"] == {"CurrentAttempt": 2}

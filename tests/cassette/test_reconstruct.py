@@ -181,3 +181,28 @@ def test_a_result_from_cloud_answers_equals_the_local_result(durable):
     ]
     assert [i.request_id for i in rebuilt.invocations] == [i.request_id for i in local.invocations]
     assert (rebuilt.start, rebuilt.end) == (local.start, local.end)
+
+
+def test_a_wait_for_condition_poll_is_pending_with_its_state(durable):
+    # The service records a poll that asks for another attempt as StepSucceeded with
+    # NextAttemptDelaySeconds (conformance wait_for_condition 6.5): rebuilt, it is PENDING and
+    # keeps the state as its result, not SUCCEEDED.
+    @durable_execution
+    def polling(event, context: DurableContext):
+        return context.wait_for_condition(
+            lambda state, _ctx: state + 1,
+            config=WaitForConditionConfig(
+                wait_strategy=lambda state, attempt: WaitForConditionDecision(
+                    should_continue=state < 3, delay=Duration.from_seconds(10)
+                ),
+                initial_state=0,
+            ),
+            name="poll",
+        )
+
+    driver = durable.start(polling)
+    driver.invoke()
+    history = list(driver.execution.history)
+    rebuilt = operations_from_history(history).operations[-1]
+    assert (rebuilt.status.value, rebuilt.result, rebuilt.attempt) == ("PENDING", "1", 1)
+    assert rebuilt.to_wire() == driver.execution.operations[rebuilt.id].to_wire()

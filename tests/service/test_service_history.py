@@ -94,6 +94,22 @@ def test_step_retry_is_a_step_failed_with_retry_details(run: Running):
     }
 
 
+def test_retry_without_error_is_a_step_succeeded_with_the_state_and_retry_details(run: Running):
+    # wait_for_condition/6-1.yaml and 6-5.yaml: a poll that asks for another attempt (RETRY with
+    # the state as Payload, no Error) is recorded as StepSucceeded carrying that state and the
+    # delay before the next poll; only a RETRY with an Error is a StepFailed.
+    sub = {"SubType": "WaitForCondition"}
+    run.cp(step_start("c", **sub), step_retry("c", delay=2, Payload="1", **sub))
+    event = run.env.history(run.arn)[-1]
+    assert_shape("Event", event)
+    assert event["EventType"] == "StepSucceeded"
+    assert event["StepSucceededDetails"] == {
+        "Result": {"Payload": "1", "Truncated": False},
+        "RetryDetails": {"CurrentAttempt": 1, "NextAttemptDelaySeconds": 2},
+    }
+    assert run.state()["c"]["Status"] == "PENDING"  # the operation itself waits for its next poll
+
+
 def test_final_step_failure_has_no_next_attempt_delay(run: Running):
     # step/1-12.yaml: the last StepFailed has CurrentAttempt only.
     run.cp(step_start("s"), step_fail("s"))

@@ -12,9 +12,11 @@ from conformance_handlers import (  # noqa: F401  (each module registers its han
     child,
     invoke,
     map,
+    parallel,
     step,
     wait,
     wait_for_callback,
+    wait_for_condition,
 )
 from conformance_handlers.common import HANDLERS
 
