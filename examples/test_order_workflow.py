@@ -35,8 +35,9 @@ ITEMS_TOTAL_CENTS = 2 * 1250 + 899
 
 
 class _Real:
-    """The real clock, held as a class attribute: freezegun (which the `durable` fixture starts)
-    replaces module-level references to ``time.perf_counter``, but not class attributes."""
+    """The wall clock: ``time.perf_counter`` is never virtual (only ``time.time`` and
+    ``datetime`` follow the durable clock); kept as a class attribute so that it stays real even
+    should a test start its own freezegun."""
 
     perf_counter = time.perf_counter
 

@@ -8,39 +8,40 @@ keeps the SDK's in-process map/parallel resumes working: their real-time queue t
 computed from virtual timestamps that advance as real time does (protocol.md §5), instead of a
 frozen clock that never lets a resume wave come due.
 
-:meth:`VirtualClock.freeze` makes the handler see the same time through freezegun:
-``datetime.now()`` and ``time.time()`` in a step after a 7-day wait are 7 days later.
+:meth:`VirtualClock.freeze` makes the handler see the same time (through time-machine, see
+:mod:`pytest_durable.time_patching`): ``datetime.now()`` and ``time.time()`` in a step after a
+7-day wait are 7 days later.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
-import freezegun
-from freezegun import api as _freezegun_api
+
+def _real_monotonic() -> Callable[[], float]:
+    """``time.monotonic`` as it really is. The engine (time-machine) leaves it alone, but a
+    user's freezegun replaces module attributes; it keeps the original."""
+    freezegun_api = sys.modules.get("freezegun.api")
+    if freezegun_api is not None:
+        original: Callable[[], float] = freezegun_api.real_monotonic
+        return original
+    return time.monotonic
 
 
 class _Real:
-    """The real clock functions, held as class attributes: freezegun rewrites module-level
-    references to them when it starts, but not attributes of classes. freezegun keeps the
-    unpatched originals, so this works even if the module is imported while time is frozen."""
+    """The real monotonic clock, held as a class attribute: freezegun (if a user starts it)
+    rewrites module-level references to it, but not attributes of classes."""
 
-    monotonic: Callable[[], float] = _freezegun_api.real_monotonic
-    datetime: type[_dt.datetime] = _freezegun_api.real_datetime
+    monotonic: Callable[[], float] = _real_monotonic()
 
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
-# Modules that keep real time under freeze(): pytest's durations and reports.
-REAL_TIME_MODULES = ("_pytest.timing", "_pytest.terminal", "_pytest.runner")
 Duration = float | int | _dt.timedelta
-
-
-def _naive(epoch_us: int) -> _dt.datetime:
-    return _Real.datetime(1970, 1, 1) + _dt.timedelta(microseconds=epoch_us)
 
 
 def _seconds(duration: Duration) -> float:
@@ -59,12 +60,16 @@ class VirtualClock:
 
     def __init__(self, start: _dt.datetime | None = None) -> None:
         if start is None:
-            start = _Real.datetime.now(_dt.UTC)
-        elif start.tzinfo is None:
-            start = start.replace(tzinfo=_dt.UTC)
+            # The time the process sees: the real time, or a user's time-machine travel or
+            # freezegun freeze already running (which the clock then adopts, see freeze()).
+            start_us = time.time_ns() // 1000
+        else:
+            if start.tzinfo is None:
+                start = start.replace(tzinfo=_dt.UTC)
+            start_us = (start - _EPOCH) // _dt.timedelta(microseconds=1)
         self._lock = threading.Lock()
         # (virtual epoch µs, real monotonic s) of the last change of state.
-        self._origin_us = (start - _EPOCH) // _dt.timedelta(microseconds=1)
+        self._origin_us = start_us
         self._origin_real = _Real.monotonic()
         # The latest value handed out: a floor, so that no reading is ever below an earlier one.
         self._last_us = self._origin_us
@@ -73,8 +78,6 @@ class VirtualClock:
         self._holds = 0
         self._runs = 0
         self._ticking = True
-        self._frozen: Any = None
-        self._is_frozen = False
 
     # ------------------------------------------------------------- reading
 
@@ -177,54 +180,26 @@ class VirtualClock:
         self._origin_us = origin_us
         self._origin_real = real
         self._last_us = max(self._last_us, origin_us)
-        if self._frozen is not None:
-            self._frozen.move_to(_naive(origin_us))
 
-    def _naive_now(self) -> _dt.datetime:
-        return _naive(self.now_us())
-
-    # ------------------------------------------------------------- freezegun
+    # ------------------------------------------------------------- the process's time
 
     @contextmanager
     def freeze(self) -> Iterator[VirtualClock]:
-        """Make ``datetime``/``time`` everywhere in the process follow this clock.
+        """Make ``datetime``/``time`` everywhere in the process follow this clock, on every
+        thread, held or ticking; a user's own time-machine travel or freezegun freeze inside the
+        block moves this clock instead of splitting from it (:mod:`pytest_durable.time_patching`).
+        ``time.monotonic``, ``time.perf_counter`` and ``time.sleep`` stay real."""
+        from pytest_durable.time_patching import follow  # noqa: PLC0415 - loads time-machine
 
-        freezegun reads this clock directly: its active time factory is replaced by this
-        clock's, so the handler, the service and the test see one time, held or ticking. Should a
-        future freezegun keep its factories elsewhere, its ticking mode is moved along with every
-        jump instead (the same times, give or take the instants the clock is held).
-        """
-        # freezegun's default ignore list makes a fake clock function return *real* time when
-        # one of the caller's 5 nearest frames is in an ignored module, such as `threading` or
-        # `queue`. Code a few frames below `threading.Thread.run` (the SDK's worker threads, or
-        # our invocation thread) would then mix two clocks, e.g. `subprocess.run(timeout=60)`
-        # timing out at once. One clock for everything; only pytest's own timing and reporting
-        # keep real time.
-        saved_ignore = list(freezegun.config.settings.default_ignore_list)
-        freezegun.configure(default_ignore_list=list(REAL_TIME_MODULES))
-        try:
-            freezer = freezegun.freeze_time(self._naive_now(), tick=True)
-        finally:
-            freezegun.configure(default_ignore_list=saved_ignore)
-        factory = freezer.start()
-        factories = getattr(_freezegun_api, "freeze_factories", None)
-        if isinstance(factories, list) and factories and factories[-1] is factory:
-            factories[-1] = self._naive_now
-        else:  # pragma: no cover - a freezegun without the factory stack
-            self._frozen = factory
-            factory.move_to(self._naive_now())
-        self._is_frozen = True
-        try:
+        with follow(self):
             yield self
-        finally:
-            self._frozen = None
-            self._is_frozen = False
-            freezer.stop()
 
     @property
     def is_frozen(self) -> bool:
         """Whether the process's ``datetime``/``time`` currently follow this clock."""
-        return self._is_frozen
+        from pytest_durable.time_patching import is_followed  # noqa: PLC0415
+
+        return is_followed(self)
 
     def __repr__(self) -> str:
         return f"VirtualClock({self.now().isoformat()})"

@@ -268,6 +268,6 @@ def _no_sleep(_seconds: float) -> None:
 
 
 def _real_sleep(seconds: float) -> None:
-    import time  # noqa: PLC0415 - freezegun-free: time.sleep is never patched
+    import time  # noqa: PLC0415 - time.sleep is never patched
 
     time.sleep(seconds)

@@ -1,6 +1,6 @@
 """The environment a test runs durable functions in: fake service, virtual clock, Lambda's role.
 
-``DurableEnvironment`` owns everything with a lifetime: the virtual clock (and freezegun, so
+``DurableEnvironment`` owns everything with a lifetime: the virtual clock (and the time patching, so
 handler code sees it), the service, the boto3 client the SDK is given, and the SDK patches.
 Enter it as a context manager, or get one from the ``durable`` pytest fixture.
 """
@@ -41,7 +41,7 @@ class DurableSettings:
     #: Virtual time at which the environment starts (default: the real current time); a
     #: datetime (naive means UTC) or an ISO-8601 string.
     start: _dt.datetime | None = None
-    #: Whether ``datetime``/``time`` in the handler follow the virtual clock (through freezegun).
+    #: Whether ``datetime``/``time`` in the handler follow the virtual clock (through time-machine).
     freeze_time: bool = True
     #: DurableConfig.ExecutionTimeout in whole seconds (or a timedelta); None means the longest
     #: the service allows.
@@ -204,6 +204,11 @@ class DurableEnvironment:
         (``run()``), until only the test can move it on (``run_until_blocked()``), or lets
         virtual time pass (``advance(duration)``); answer callbacks with ``callback(...)``."""
         self._require_entered()
+        if self.settings.freeze_time:
+            # A freezegun freeze_time started around this run moves the clock, not a copy of it.
+            from pytest_durable.time_patching import adopt_user_clocks  # noqa: PLC0415
+
+            adopt_user_clocks()
         payload = json.dumps(event) if input_payload is _UNSET else input_payload
         timeout = (
             whole_seconds("execution_timeout", execution_timeout) or self.settings.execution_timeout

@@ -221,7 +221,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def date_time_string(self, timestamp: float | None = None) -> str:
         """The Date header on the service's clock, as AWS's is the service's own time: virtual
-        time under ``serve --time virtual`` too, not only where freezegun runs."""
+        time under ``serve --time virtual`` too, not only where the process time is patched."""
         if timestamp is None:
             timestamp = self.router.service.now_ms() / 1000
         return super().date_time_string(timestamp)

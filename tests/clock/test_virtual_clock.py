@@ -1,4 +1,4 @@
-"""The virtual clock: real rate from a movable origin, jumps, holds, and freezegun following it."""
+"""The virtual clock: real rate from a movable origin, jumps, holds, the process time following."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ START = datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC)
 
 
 def _real_pause(seconds: float) -> None:
-    threading.Event().wait(seconds)  # a real-time wait that freezegun cannot touch
+    threading.Event().wait(seconds)  # a real-time wait no time patching touches
 
 
 def test_it_starts_where_asked_and_ticks_at_the_real_rate():

@@ -43,7 +43,8 @@ from pytest_durable import (
 
 
 class _Real:
-    """Wall-clock functions freezegun cannot replace (it rewrites module attributes only)."""
+    """Wall-clock functions, real even under a user's freezegun (it rewrites module attributes
+    only)."""
 
     perf_counter = time.perf_counter
 
@@ -548,7 +549,7 @@ def test_usable_without_pytest_as_a_context_manager():
     with DurableEnvironment(start=datetime.datetime(2031, 5, 1, tzinfo=datetime.UTC)) as env:
         result = env.run(week_long_wait)
     assert result.output["after"].startswith("2031-05-08")
-    # freezegun is stopped on exit: real time again.
+    # The time patching stops on exit: real time again.
     assert datetime.datetime.now(datetime.UTC).year < 2031
 
 

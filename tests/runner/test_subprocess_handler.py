@@ -14,8 +14,8 @@ HERE = Path(__file__).parent
 
 
 def test_handler_in_a_subprocess_runs_to_completion_with_its_wait(durable):
-    # Regression: with freezegun's default ignore list, subprocess.run(timeout=...) on the
-    # invocation thread mixed real and virtual monotonic time and timed out at once.
+    # Regression: with freezegun as the engine (its default ignore list), subprocess.run with
+    # a timeout on the invocation thread mixed real and virtual monotonic time, timing out.
     handler = SubprocessHandler(
         "subprocess_handlers:wait_and_step", endpoint_url=durable.http_endpoint().url, cwd=HERE
     )
