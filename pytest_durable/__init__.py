@@ -5,6 +5,7 @@ The public API is re-exported here; see docs/ for a guide.
 
 from pytest_durable.clock import VirtualClock
 from pytest_durable.errors import (
+    ClockPatchError,
     DurableRunError,
     DurableTestError,
     ExecutionBlockedError,
@@ -35,6 +36,7 @@ __all__ = [
     "CallbackHandle",
     "CallbackResponder",
     "CheckpointCall",
+    "ClockPatchError",
     "DurableEnvironment",
     "DurableRunError",
     "DurableSettings",

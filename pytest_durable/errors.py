@@ -207,6 +207,15 @@ class CloudTimeoutError(CloudRunError):
     """The execution did not end within the polling timeout."""
 
 
+# ---------------------------------------------------------------- time
+
+
+class ClockPatchError(DurableTestError, RuntimeError):
+    """A user's time tool (time-machine, freezegun) in a durable test asked for something the
+    durable clock cannot do: go back in time, or tick on every read. The message says what to
+    do instead."""
+
+
 # ---------------------------------------------------------------- assertions
 
 

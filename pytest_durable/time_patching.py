@@ -36,6 +36,8 @@ from typing import TYPE_CHECKING, Any
 
 import time_machine
 
+from pytest_durable.errors import ClockPatchError
+
 if TYPE_CHECKING:
     from pytest_durable.clock import VirtualClock
 
@@ -43,11 +45,6 @@ _NS_PER_US = 1000
 # Travelling to "now" computes the destination a moment before it is pushed; a destination
 # less than this far behind the durable clock is "now", not the past.
 _NOW_TOLERANCE_US = 1_000_000
-
-
-class ClockPatchError(RuntimeError):
-    """A user's time tool asked for something the durable clock cannot do (go back in time, or
-    tick in steps). The message says what to do instead."""
 
 
 def _past_error(tool: str, target_us: int, now_us: int) -> ClockPatchError:

@@ -14,8 +14,7 @@ import time_machine
 from aws_durable_execution_sdk_python import DurableContext, durable_execution
 from aws_durable_execution_sdk_python.config import Duration
 
-from pytest_durable import DurableEnvironment
-from pytest_durable.time_patching import ClockPatchError
+from pytest_durable import ClockPatchError, DurableEnvironment
 
 UTC = datetime.UTC
 MAY_5 = datetime.datetime(2035, 5, 5, tzinfo=UTC)
