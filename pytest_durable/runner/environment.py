@@ -24,7 +24,11 @@ from pytest_durable.runner.checkpoints import CheckpointLog
 from pytest_durable.runner.driver import ExecutionDriver
 from pytest_durable.runner.invokes import InvokeRegistry, InvokeTarget, error_object
 from pytest_durable.runner.result import ExecutionResult
-from pytest_durable.runner.sdk import prompt_checkpoint_shutdown, sdk_client
+from pytest_durable.runner.sdk import (
+    prompt_checkpoint_shutdown,
+    sdk_client,
+    skip_idle_batch_window,
+)
 from pytest_durable.service import DurableService
 from pytest_durable.service.service import MAX_EXECUTION_TIMEOUT_SECONDS
 from pytest_durable.transport import Router, make_client
@@ -138,6 +142,7 @@ class DurableEnvironment:
         #: Functions handlers may reach with ``context.invoke``.
         self.invoke_targets = InvokeRegistry()
         self.prompt_shutdown = False
+        self.idle_window_skip = False
 
     def __enter__(self) -> DurableEnvironment:
         stack = ExitStack()
@@ -145,6 +150,7 @@ class DurableEnvironment:
             if self.settings.freeze_time:
                 stack.enter_context(self.clock.freeze())
             self.prompt_shutdown = stack.enter_context(prompt_checkpoint_shutdown())
+            self.idle_window_skip = stack.enter_context(skip_idle_batch_window())
             stack.enter_context(sdk_client(self._sdk_client))
         except BaseException:
             stack.close()
