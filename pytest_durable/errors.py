@@ -203,6 +203,11 @@ class CloudRunError(DurableRunError):
     """A cloud-mode run could not proceed (not a durable function, a request that failed)."""
 
 
+class LocalOnlyError(DurableTestError, AttributeError):
+    """A verb of the local fake (the virtual clock, the service, registered invoke targets) was
+    used in cloud mode, where the execution runs in Lambda."""
+
+
 class CloudTimeoutError(CloudRunError):
     """The execution did not end within the polling timeout."""
 

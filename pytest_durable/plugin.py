@@ -20,6 +20,7 @@ import pytest
 from pytest_durable.assertions.golden import UPDATE_FLAG, GoldenFiles
 from pytest_durable.assertions.timeline import environment_timeline
 from pytest_durable.clock import VirtualClock
+from pytest_durable.marker_settings import from_config, with_markers
 from pytest_durable.runner import DurableEnvironment, DurableSettings
 from pytest_durable.service import DurableService
 from pytest_durable.testnames import qualified_test_name
@@ -65,31 +66,39 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture
-def durable_settings(request: pytest.FixtureRequest) -> DurableSettings:
-    """Settings for this test's environment: the defaults, updated by every ``durable`` marker
-    from the outermost (module, class) to the innermost (the test function)."""
-    settings = DurableSettings()
-    for marker in reversed(list(request.node.iter_markers("durable"))):
-        if marker.args:
-            raise pytest.UsageError(
-                f"@pytest.mark.durable takes keyword arguments only (got {marker.args!r}); "
-                f"known settings: {', '.join(sorted(DurableSettings.names()))}"
-            )
-        try:
-            settings = settings.updated(**marker.kwargs)
-        except TypeError as error:
-            raise pytest.UsageError(str(error)) from None
-    return settings
+def durable_config() -> dict[str, Any]:
+    """Settings for every test in a directory: override it in a ``conftest.py`` to return a
+    dict, e.g. ``{"execution_timeout": 3600}``. ``@pytest.mark.durable`` markers apply on top."""
+    return {}
 
 
 @pytest.fixture
-def durable(durable_settings: DurableSettings) -> Iterator[DurableEnvironment]:
+def durable_settings(request: pytest.FixtureRequest, durable_config: Any) -> DurableSettings:
+    """Settings for this test's environment: the defaults, then ``durable_config``, then every
+    ``durable`` marker from the outermost (module, class) to the innermost (the function)."""
+    __tracebackhide__ = True
+    return with_markers(from_config(durable_config), request.node)
+
+
+@pytest.fixture
+def durable(request: pytest.FixtureRequest, durable_settings: Any) -> Iterator[Any]:
     """A fresh fake durable-execution service on a virtual clock, driving handlers like Lambda.
 
     ``durable.run(handler, event)`` runs a ``@durable_execution`` handler to the end;
     ``durable.clock`` is the virtual clock; ``durable.client`` a boto3 client on the fake.
+    Marked ``@pytest.mark.durable_cloud``, the test runs in cloud mode with
+    ``--durable-mode=cloud`` (against the deployed function, or offline from its cassette).
     """
-    with DurableEnvironment(durable_settings) as environment:
+    __tracebackhide__ = True
+    if request.node.get_closest_marker("durable_cloud") is not None:
+        # The same test body in local mode, in cloud mode or from its cassette, by option or
+        # marker alone: the cloud-capable environment of the cassette plugin.
+        yield request.getfixturevalue("durable_cloud")
+        return
+    # Markers again: a conftest that overrides durable_settings itself (the older way to set
+    # directory defaults) must not lose them; on our own fixture's result this changes nothing.
+    settings = with_markers(from_config(durable_settings, "durable_settings"), request.node)
+    with DurableEnvironment(settings) as environment:
         yield environment
 
 

@@ -36,7 +36,7 @@ from botocore.exceptions import ClientError, HTTPClientError
 from pytest_durable.cassette.functions import FunctionMap
 from pytest_durable.cassette.reconstruct import execution_from_cloud, operations_from_history
 from pytest_durable.clock import _Real
-from pytest_durable.errors import CloudRunError, CloudTimeoutError
+from pytest_durable.errors import CloudRunError, CloudTimeoutError, LocalOnlyError
 from pytest_durable.runner.callbacks import (
     CallbackEntry,
     CallbackHandle,
@@ -263,6 +263,20 @@ class CloudExecution:
         return f"CloudExecution({self.arn})"
 
 
+# What the local fake has and a deployed function does not, and why.
+_LOCAL_ONLY = {
+    "clock": "time in Lambda is real time; there is no virtual clock to read or move",
+    "service": "the service is AWS's; read it through durable.client",
+    "router": "requests go to AWS, not to a local router",
+    "checkpoints": "the SDK's checkpoint calls happen inside Lambda, out of the test's sight",
+    "register_function": "context.invoke targets are deployed functions",
+    "register_durable_function": "context.invoke targets are deployed functions",
+    "invoke_targets": "context.invoke targets are deployed functions",
+    "http_endpoint": "there is no local service to serve",
+    "settings": "the deployed function's own configuration applies",
+}
+
+
 class CloudEnvironment:
     """Run durable executions of deployed functions, with the verbs of a local environment.
 
@@ -288,6 +302,19 @@ class CloudEnvironment:
         self.before_invoke = before_invoke
         self.executions: list[CloudExecution] = []
         self._responders = ResponderRegistry()
+
+    #: Where executions run: "cloud" (the deployed function, or its cassette); "local" for a
+    #: DurableEnvironment. A test that runs both ways can branch on it.
+    mode = "cloud"
+
+    def __getattr__(self, name: str) -> Any:
+        reason = _LOCAL_ONLY.get(name)
+        if reason is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        raise LocalOnlyError(
+            f"durable.{name} is not available in cloud mode: {reason}. Keep this test local (no "
+            f"@pytest.mark.durable_cloud), or branch on durable.mode == 'local'."
+        )
 
     def call(self, operation: str, **params: Any) -> Any:
         """One boto3 call; a failure to reach the service (or a cassette without the request)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,8 @@ from pytest_durable.cassette.local import RecordingEnvironment, save_local
 from pytest_durable.cassette.modes import RecordMode
 from pytest_durable.cassette.replayer import assert_replays, replay_execution
 from pytest_durable.cassette.report import ReplayReport
+from pytest_durable.errors import CassetteMissingError, CassetteSourceError
+from pytest_durable.marker_settings import from_config, with_markers
 from pytest_durable.runner.environment import DurableEnvironment, DurableSettings
 from pytest_durable.testnames import qualified_test_name
 
@@ -115,6 +118,12 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "durable_function(name, *, handler=None): in cloud mode, run the handler (all handlers of "
         "the test, or the one given as module:qualname or object) as deployed function `name`",
+    )
+    config.addinivalue_line(
+        "markers",
+        "durable_cloud(mode=None): the `durable` fixture of this test can run in cloud mode: "
+        "local by default, against the deployed function or offline from its cassette with "
+        "--durable-mode=cloud; mode='cloud' or mode='local' fixes it for this test",
     )
     config.addinivalue_line(
         "markers",
@@ -273,6 +282,20 @@ def record_command(request: pytest.FixtureRequest) -> str:
 # ----------------------------------------------------------------- fixtures
 
 
+def test_mode(request: pytest.FixtureRequest) -> str:
+    """This test's mode: a ``durable_cloud(mode=...)`` marker's, else the session's."""
+    marker = request.node.get_closest_marker("durable_cloud")
+    mode = marker.kwargs.get("mode") if marker is not None else None
+    if mode is None:
+        return durable_mode_of(request.config)
+    if mode not in MODES:
+        raise pytest.UsageError(
+            f"@pytest.mark.durable_cloud(mode=...) on {request.node.nodeid} must be one of "
+            f"{', '.join(MODES)}, not {mode!r}"
+        )
+    return str(mode)
+
+
 @pytest.fixture
 def durable_cloud(
     request: pytest.FixtureRequest,
@@ -285,31 +308,42 @@ def durable_cloud(
     Local mode (default): the fake service, like ``durable`` (with a record mode other than
     ``none``, the run is also saved as a ``source: local`` cassette, for determinism replays).
     Cloud mode: the deployed function through boto3, recorded to or replayed from this test's
-    cassette according to the record mode.
+    cassette according to the record mode. A test marked ``@pytest.mark.durable_cloud`` gets
+    this very environment from the ``durable`` fixture.
     """
+    __tracebackhide__ = True
+    settings = with_markers(from_config(durable_settings, "durable_settings"), request.node)
+    if test_mode(request) == "local":
+        yield from _local(request, settings, durable_record_mode, durable_cassette_path)
+    else:
+        yield from _cloud(request, durable_record_mode, durable_cassette_path)
+
+
+def _local(
+    request: pytest.FixtureRequest, settings: DurableSettings, record_mode: str, path: Path
+) -> Iterator[DurableEnvironment]:
     config = request.config
-    if durable_mode_of(config) == "local":
-        with RecordingEnvironment(durable_settings) as environment:
-            yield environment
-        if _passed(request):
+    with RecordingEnvironment(settings) as environment:
+        yield environment
+    if _passed(request):
 
-            def scrub_local(document: dict[str, Any], path: Path) -> None:
-                config.hook.pytest_durable_scrub_cassette(
-                    document=document, path=path, config=config
-                )
+        def scrub_local(document: dict[str, Any], path: Path) -> None:
+            config.hook.pytest_durable_scrub_cassette(document=document, path=path, config=config)
 
-            written = save_local(
-                environment,
-                durable_cassette_path,
-                durable_record_mode,
-                test=request.node.nodeid,
-                scrub_hooks=[scrub_local],
-            )
-            if written is not None:
-                config.stash[_WRITTEN].append(written)
-        return
+        written = save_local(
+            environment, path, record_mode, test=request.node.nodeid, scrub_hooks=[scrub_local]
+        )
+        if written is not None:
+            config.stash[_WRITTEN].append(written)
+
+
+def _cloud(
+    request: pytest.FixtureRequest, record_mode: str, path: Path
+) -> Iterator[CloudEnvironment]:
+    __tracebackhide__ = True
     from pytest_durable.cassette.recorder import CloudSession  # noqa: PLC0415 - loads vcrpy
 
+    config = request.config
     matchers = [
         m
         for found in config.hook.pytest_durable_request_matchers(config=config) or []
@@ -320,8 +354,8 @@ def durable_cloud(
         config.hook.pytest_durable_scrub_cassette(document=document, path=path, config=config)
 
     session = CloudSession(
-        durable_cassette_path,
-        durable_record_mode,
+        path,
+        record_mode,
         test_id=request.node.nodeid,
         record_command=record_command(request),
         functions=_function_map(request),
@@ -330,9 +364,19 @@ def durable_cloud(
         scrub_hooks=[scrub],
         matchers=matchers,
     )
-    with session as cloud:
+    try:
+        cloud = session.__enter__()
+    except (CassetteMissingError, CassetteSourceError) as error:
+        # The message is the whole story (what is missing, the command that records it): no
+        # traceback of this plugin's code before it.
+        pytest.fail(str(error), pytrace=False)
+    try:
         yield cloud
         session.finish(save=_passed(request))
+    except BaseException:
+        session.__exit__(*sys.exc_info())
+        raise
+    session.__exit__(None, None, None)
     config.stash[_WRITTEN].extend(session.written)
 
 

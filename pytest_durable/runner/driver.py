@@ -25,6 +25,7 @@ from pytest_durable.errors import (
     TooManyInvocationsError,
 )
 from pytest_durable.runner.callbacks import CallbackEntry, CallbackHandle, select_callback
+from pytest_durable.runner.contract import missing_decorator
 from pytest_durable.runner.invocation import (
     DEFAULT_FUNCTION_TIMEOUT_SECONDS,
     Handler,
@@ -157,6 +158,9 @@ class ExecutionDriver:
             raise
         if outcome.crashed:
             self.service.end_invocation(self.arn, None, outcome.error_object())
+            contract_error = missing_decorator(self.handler, outcome.exception, context)
+            if contract_error is not None:  # retrying cannot help
+                raise contract_error
             self._consecutive_failures += 1
             self._last_crash = outcome.exception
             return outcome

@@ -8,6 +8,7 @@ Enter it as a context manager, or get one from the ``durable`` pytest fixture.
 from __future__ import annotations
 
 import datetime as _dt
+import difflib
 import json
 import re
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from aws_durable_execution_sdk_python import __about__ as sdk_about
 from pytest_durable.clock import VirtualClock
 from pytest_durable.runner.callbacks import CallbackResponder, ResponderRegistry
 from pytest_durable.runner.checkpoints import CheckpointLog
+from pytest_durable.runner.contract import check_handler
 from pytest_durable.runner.driver import ExecutionDriver
 from pytest_durable.runner.invokes import InvokeRegistry, InvokeTarget, error_object
 from pytest_durable.runner.result import ExecutionResult
@@ -64,10 +66,14 @@ class DurableSettings:
         return {f.name for f in fields(cls)}
 
     def updated(self, **changes: Any) -> DurableSettings:
-        unknown = set(changes) - self.names()
+        unknown = sorted(set(changes) - self.names())
         if unknown:
+            hints = []
+            for name in unknown:
+                close = difflib.get_close_matches(name, sorted(self.names()), n=1)
+                hints.append(f"{name} (did you mean {close[0]}?)" if close else name)
             raise TypeError(
-                f"Unknown pytest-durable setting(s): {', '.join(sorted(unknown))}. "
+                f"Unknown pytest-durable setting(s): {', '.join(hints)}. "
                 f"Known settings: {', '.join(sorted(self.names()))}"
             )
         return replace(self, **{name: _coerce(name, value) for name, value in changes.items()})
@@ -103,7 +109,34 @@ def _coerce(name: str, value: Any) -> Any:
         raise ValueError(f"start must be a datetime or an ISO-8601 string, not {value!r}")
     if name == "execution_timeout":
         return whole_seconds("execution_timeout", value)
+    if name in ("max_invocations", "max_failed_invocations") and (
+        isinstance(value, bool) or not isinstance(value, int) or value < 1
+    ):
+        raise ValueError(f"{name} must be a whole number of at least 1, not {value!r}")
+    if name == "invocation_wall_timeout":
+        if isinstance(value, _dt.timedelta):
+            value = value.total_seconds()
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise ValueError(
+                f"invocation_wall_timeout must be a positive number of seconds or a timedelta, "
+                f"not {value!r}"
+            )
+        return float(value)
+    if name in ("freeze_time",) and not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False, not {value!r}")
     return value
+
+
+def _event_payload(event: Any) -> str:
+    """The execution input: the event as JSON, as Lambda receives it."""
+    try:
+        return json.dumps(event)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"The event is not JSON serializable ({error}): a durable execution's input is "
+            f"JSON, as Lambda receives it. Convert the values first (e.g. a datetime with "
+            f".isoformat()), or pass the input text itself as input_payload='...'."
+        ) from None
 
 
 def function_name_for(handler: Handler) -> str:
@@ -119,6 +152,9 @@ class DurableEnvironment:
     ...     result = env.run(handler, {"order": 1})
     ...     assert result.status == "SUCCEEDED"
     """
+
+    #: Where executions run: "local" (this fake); "cloud" for cloud mode's environment.
+    mode = "local"
 
     def __init__(self, settings: DurableSettings | None = None, **overrides: Any) -> None:
         self.settings = (settings or DurableSettings()).updated(**overrides)
@@ -215,7 +251,8 @@ class DurableEnvironment:
             from pytest_durable.time_patching import adopt_user_clocks  # noqa: PLC0415
 
             adopt_user_clocks()
-        payload = json.dumps(event) if input_payload is _UNSET else input_payload
+        check_handler(handler)
+        payload = _event_payload(event) if input_payload is _UNSET else input_payload
         timeout = (
             whole_seconds("execution_timeout", execution_timeout) or self.settings.execution_timeout
         )
