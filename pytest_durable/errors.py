@@ -239,6 +239,11 @@ class CassetteFormatError(DurableTestError, ValueError):
     """The file is not a pytest-durable cassette this version can read."""
 
 
+class HistoryFileError(DurableTestError, ValueError):
+    """A saved file given to a production replay is not a durable execution's history or
+    state."""
+
+
 class CassetteMissingError(DurableTestError, FileNotFoundError):
     """Record mode ``none`` and no cassette: the message names the command that records it."""
 

@@ -1,11 +1,15 @@
 """``pytest-durable replay``: the determinism check as a command, for CI jobs outside pytest.
 
     pytest-durable replay fixtures/cassettes --handler order_workflow:handler
+    pytest-durable replay --function orders --status RUNNING --handler order_workflow:handler
+    pytest-durable replay --arn ARN --history saved.json --handler order_workflow:handler
 
 replays the current handler code against every recorded execution of every cassette given
-(files, or directories searched for ``*.yaml``), prints one report per execution, and exits 0
-when all replay clean, 1 when any diverges, 2 when it could not run (no such file, a handler
-that does not import).
+(files, or directories searched for ``*.yaml``), and against production executions (by ARN, by
+function and status, or saved history files; :mod:`.bulk`), prints one report per execution
+(and a summary table for production ones), and exits 0 when all replay clean, 1 when any
+diverges, 2 when it could not run (no such file, a handler that does not import, an execution
+that could not be read).
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-EXIT_CLEAN, EXIT_DIVERGED, EXIT_ERROR = 0, 1, 2
+from pytest_durable.cassette.report import EXIT_CLEAN, EXIT_DIVERGED, EXIT_ERROR
+
+EXECUTION_STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED", "PAUSING", "PAUSED")
 
 
 def add_replay_command(commands: Any) -> None:
@@ -33,13 +39,49 @@ def add_replay_command(commands: Any) -> None:
         ),
     )
     replay.add_argument(
-        "cassettes", nargs="+", metavar="CASSETTE", help="cassette files or directories"
+        "cassettes", nargs="*", metavar="CASSETTE", help="cassette files or directories"
     )
     replay.add_argument(
         "--handler",
         metavar="MODULE:FUNCTION",
-        help="the @durable_execution handler to replay (default: the one each cassette names)",
+        help="the @durable_execution handler to replay (default: the one each cassette names; "
+        "required with --arn, --function and --history)",
     )
+    production = replay.add_argument_group(
+        "production executions",
+        "read with your usual AWS credentials, profile and region (read-only calls: "
+        "GetDurableExecution, GetDurableExecutionHistory, ListDurableExecutionsByFunction)",
+    )
+    production.add_argument(
+        "--arn",
+        action="append",
+        default=[],
+        metavar="ARN",
+        help="a durable execution to read from AWS and replay (repeatable)",
+    )
+    production.add_argument(
+        "--function",
+        metavar="NAME_OR_ARN",
+        help="replay every execution of this function that has one of the --status values",
+    )
+    production.add_argument(
+        "--status",
+        action="append",
+        default=[],
+        choices=EXECUTION_STATUSES,
+        help="with --function: which executions (repeatable; default RUNNING, the ones a deploy "
+        "can break)",
+    )
+    production.add_argument(
+        "--history",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a saved `aws lambda get-durable-execution-history` (or -state) JSON file "
+        "(repeatable)",
+    )
+    production.add_argument("--profile", help="AWS profile (default: the usual resolution)")
+    production.add_argument("--region", help="AWS region (default: the usual resolution)")
     replay.add_argument(
         "--execution",
         action="append",
@@ -91,13 +133,79 @@ def _which(execution: str) -> int | str:
 
 
 def run_replay(args: argparse.Namespace) -> int:
+    for directory in [os.getcwd(), *args.path]:
+        if directory not in sys.path:
+            sys.path.insert(0, directory)
+    production = bool(args.arn or args.history or args.function)
+    if args.status and not args.function:
+        return _usage("--status filters the executions of --function; add --function NAME")
+    if not production and not args.cassettes:
+        return _usage(
+            "give cassettes, or production executions with --arn, --function or --history"
+        )
+    statuses = [_replay_cassettes(args)] if args.cassettes else []
+    if production:
+        statuses.append(_replay_production(args))
+    if EXIT_DIVERGED in statuses:
+        return EXIT_DIVERGED
+    return max(statuses)
+
+
+def _usage(message: str) -> int:
+    print(f"pytest-durable replay: {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def _replay_production(args: argparse.Namespace) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
+    from pytest_durable.cassette.bulk import ReplayRow, replay_production  # noqa: PLC0415
+    from pytest_durable.cassette.production import lambda_client  # noqa: PLC0415
+
+    if not args.handler:
+        return _usage("production executions name no handler; pass --handler MODULE:FUNCTION")
+    try:
+        handler = import_handler(args.handler)
+    except (ImportError, AttributeError, ValueError) as error:
+        return _usage(f"cannot import {args.handler}: {error}")
+
+    def show(row: ReplayRow) -> None:
+        if row.report is not None and not row.report.ok:
+            print(row.report, flush=True)
+
+    try:
+        client = (
+            lambda_client(profile=args.profile, region=args.region)
+            if (args.arn or args.function)
+            else None
+        )
+        summary = replay_production(
+            handler,
+            arns=args.arn,
+            files=args.history,
+            function=args.function,
+            statuses=args.status or ("RUNNING",),
+            client=client,
+            deep=not args.shallow,
+            on_report=show,
+        )
+    except (ClientError, BotoCoreError) as error:
+        return _usage(f"cannot list the executions of {args.function}: {error}")
+    if not summary.rows:
+        print(
+            f"pytest-durable replay: no executions of {args.function} with status "
+            f"{' or '.join(args.status or ['RUNNING'])}: nothing a deploy can break"
+        )
+        return EXIT_CLEAN
+    print(summary)
+    return summary.exit_status
+
+
+def _replay_cassettes(args: argparse.Namespace) -> int:
     from pytest_durable.cassette.format import read_cassette  # noqa: PLC0415 - only this command
     from pytest_durable.cassette.replayer import Replayer  # noqa: PLC0415
     from pytest_durable.errors import CassetteFormatError  # noqa: PLC0415
 
-    for directory in [os.getcwd(), *args.path]:
-        if directory not in sys.path:
-            sys.path.insert(0, directory)
     try:
         files = _cassette_files(args.cassettes)
     except FileNotFoundError as error:

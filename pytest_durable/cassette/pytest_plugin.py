@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +34,7 @@ from pytest_durable.runner.environment import DurableEnvironment, DurableSetting
 from pytest_durable.testnames import qualified_test_name
 
 if TYPE_CHECKING:
+    from pytest_durable.cassette.bulk import ReplaySummary
     from pytest_durable.cassette.cloud import CloudEnvironment
     from pytest_durable.cassette.recorder import CloudSettings
 
@@ -416,6 +417,34 @@ class ReplayChecker:
     ) -> ReplayReport:
         """The report of one recorded execution, without failing."""
         return replay_execution(handler, self.path(cassette), execution=execution, deep=deep)
+
+    def production(
+        self,
+        handler: Any,
+        *,
+        arns: Iterable[str] = (),
+        files: Iterable[str | Path] = (),
+        function: str | None = None,
+        statuses: Iterable[str] = ("RUNNING",),
+        client: Any = None,
+        deep: bool = True,
+    ) -> ReplaySummary:
+        """Replay executions read from AWS (``arns``; every execution of ``function`` with one
+        of ``statuses``) and saved history files; fail with the first divergence, or with the
+        executions that could not be read. ``client``: a boto3 ``lambda`` client (default: one
+        from the usual AWS configuration). Read-only calls only."""
+        from pytest_durable.cassette.bulk import replay_production  # noqa: PLC0415
+
+        summary = replay_production(
+            handler,
+            arns=arns,
+            files=files,
+            function=function,
+            statuses=statuses,
+            client=client,
+            deep=deep,
+        )
+        return summary.raise_for_divergence()
 
     def cassettes(self, pattern: str = "**/*.yaml") -> list[Path]:
         """Cassette files under the cassette directory, sorted."""

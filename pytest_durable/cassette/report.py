@@ -34,6 +34,9 @@ _PLAIN_SUBTYPES = {
     "CHAINED_INVOKE": "ChainedInvoke",
 }
 
+#: Exit statuses of ``pytest-durable replay``: every replay clean, a divergence, could not run.
+EXIT_CLEAN, EXIT_DIVERGED, EXIT_ERROR = 0, 1, 2
+
 KINDS = ("renamed", "type", "replaced", "added", "removed", "reordered", "outcome")
 
 
