@@ -15,6 +15,7 @@ from pytest_durable.errors import (
     HandlerTimeoutError,
     InvocationFailedError,
     TooManyInvocationsError,
+    UnusedStepMockError,
 )
 from pytest_durable.runner import (
     Attempt,
@@ -30,6 +31,7 @@ from pytest_durable.runner import (
 )
 from pytest_durable.runner.callbacks import CallbackHandle, CallbackResponder, Failure
 from pytest_durable.runner.lambda_process import SubprocessHandler
+from pytest_durable.runner.mocks import StepCall, StepMock
 
 __all__ = [
     "Attempt",
@@ -54,7 +56,10 @@ __all__ = [
     "InvocationFailedError",
     "InvocationRecord",
     "OperationView",
+    "StepCall",
+    "StepMock",
     "SubprocessHandler",
     "TooManyInvocationsError",
+    "UnusedStepMockError",
     "VirtualClock",
 ]

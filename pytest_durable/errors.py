@@ -186,6 +186,11 @@ class TooManyInvocationsError(DurableRunError):
     """The execution needed more invocations than the run allows."""
 
 
+class UnusedStepMockError(DurableTestError, AssertionError):
+    """A step declared with ``mock_step`` never reached its body: the test fails, naming the
+    steps that did run."""
+
+
 class HandlerTimeoutError(DurableTestError, RuntimeError):
     """The handler did not return within the wall-clock limit (it is hung, not slow in virtual
     time: durable waits never block)."""

@@ -160,6 +160,16 @@ def durable_golden(request: pytest.FixtureRequest) -> GoldenFiles:
 
 
 @pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """A ``durable.mock_step`` no step reached fails the test itself (not its teardown), once
+    the test body has passed."""
+    yield
+    environment = getattr(item, "funcargs", {}).get("durable")
+    if isinstance(environment, DurableEnvironment):
+        environment.step_mocks.verify()
+
+
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:

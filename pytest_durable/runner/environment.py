@@ -11,7 +11,7 @@ import datetime as _dt
 import difflib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, fields, replace
 from types import TracebackType
@@ -25,6 +25,7 @@ from pytest_durable.runner.checkpoints import CheckpointLog
 from pytest_durable.runner.contract import check_handler
 from pytest_durable.runner.driver import ExecutionDriver
 from pytest_durable.runner.invokes import InvokeRegistry, InvokeTarget, error_object
+from pytest_durable.runner.mocks import NO_RESULT, StepMock, StepMocks
 from pytest_durable.runner.result import ExecutionResult
 from pytest_durable.runner.sdk import (
     prompt_checkpoint_shutdown,
@@ -177,6 +178,8 @@ class DurableEnvironment:
         self._responders = ResponderRegistry()
         #: Functions handlers may reach with ``context.invoke``.
         self.invoke_targets = InvokeRegistry()
+        #: Steps whose outcome the test declared (``mock_step``).
+        self.step_mocks = StepMocks(self.service)
         self.prompt_shutdown = False
         self.idle_window_skip = False
 
@@ -200,10 +203,15 @@ class DurableEnvironment:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._stack is not None:
-            self._stack.close()
-            self._stack = None
-            self._http = None
+        try:
+            if exc_type is None:
+                self.step_mocks.verify()
+        finally:
+            self.step_mocks.close()
+            if self._stack is not None:
+                self._stack.close()
+                self._stack = None
+                self._http = None
 
     @property
     def client(self) -> Any:
@@ -303,6 +311,22 @@ class DurableEnvironment:
                 execution_timeout=whole_seconds("execution_timeout", execution_timeout),
             ),
         )
+
+    def mock_step(
+        self,
+        name: str,
+        *,
+        result: Any = NO_RESULT,
+        error: BaseException | type[BaseException] | None = None,
+        attempts: Sequence[Any] | None = None,
+    ) -> StepMock:
+        """Declare the outcome of every step named ``name``: its body does not run, and the SDK
+        checkpoints the declared ``result``, or handles the declared ``error`` (an exception or
+        class) as if the body raised it (retries by the step's retry strategy), or gives
+        attempt *n* the *n*-th of ``attempts`` (exceptions raised, values returned; the last
+        repeats). A mock no step reached fails the test, naming the steps that ran. Returns the
+        mock: ``mock.calls`` lists the attempts that used it."""
+        return self.step_mocks.declare(name, result=result, error=error, attempts=attempts)
 
     def register_function(
         self,
