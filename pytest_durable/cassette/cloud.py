@@ -273,6 +273,8 @@ _LOCAL_ONLY = {
     "register_durable_function": "context.invoke targets are deployed functions",
     "invoke_targets": "context.invoke targets are deployed functions",
     "http_endpoint": "there is no local service to serve",
+    "mock_step": "step bodies run inside Lambda, where a test cannot replace them",
+    "step_mocks": "step bodies run inside Lambda, where a test cannot replace them",
     "settings": "the deployed function's own configuration applies",
 }
 

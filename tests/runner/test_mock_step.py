@@ -223,3 +223,11 @@ def test_in_pytest_an_unused_mock_fails_the_test(pytester):
     outcome = pytester.runpytest_inprocess("-p", "no:randomly", "-q")
     outcome.assert_outcomes(failed=1)
     outcome.stdout.fnmatch_lines(["*mock_step('charge') never matched*Steps that ran: 'reserve'*"])
+
+
+def test_cloud_mode_refuses_mocks_with_the_reason():
+    from pytest_durable.cassette.cloud import CloudEnvironment  # noqa: PLC0415
+    from pytest_durable.errors import LocalOnlyError  # noqa: PLC0415
+
+    with pytest.raises(LocalOnlyError, match="step bodies run inside Lambda"):
+        CloudEnvironment(client=None).mock_step("charge", result=1)
