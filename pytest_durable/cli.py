@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import importlib
 import os
 import shlex
 import signal
@@ -24,6 +23,7 @@ from typing import Any
 from pytest_durable.cassette.cli import add_replay_command, run_replay
 from pytest_durable.clock import VirtualClock
 from pytest_durable.errors import ServiceError
+from pytest_durable.parsing import resolve_reference, split_reference
 from pytest_durable.runner import DurableEnvironment
 from pytest_durable.service import DurableService
 from pytest_durable.transport import Router
@@ -55,8 +55,13 @@ def _port(text: str) -> int:
 
 def _function(text: str) -> tuple[str, str]:
     name, _, target = text.partition("=")
-    module, _, attribute = target.partition(":")
-    if not (name and module and attribute):
+    try:
+        split_reference(target)
+    except ValueError:
+        valid = False
+    else:
+        valid = bool(name)
+    if not valid:
         raise argparse.ArgumentTypeError(
             f"--function takes NAME=MODULE:HANDLER (e.g. orders=app.handlers:handler), got {text!r}"
         )
@@ -64,10 +69,9 @@ def _function(text: str) -> tuple[str, str]:
 
 
 def _load_handler(target: str) -> Any:
-    module_name, _, attribute = target.partition(":")
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
-    return getattr(importlib.import_module(module_name), attribute)
+    return resolve_reference(target)
 
 
 def _version() -> str:

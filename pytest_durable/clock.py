@@ -22,6 +22,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from pytest_durable.parsing import Duration, to_seconds
+
 
 def _real_monotonic() -> Callable[[], float]:
     """``time.monotonic`` as it really is. The engine (time-machine) leaves it alone, but a
@@ -41,13 +43,6 @@ class _Real:
 
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
-Duration = float | int | _dt.timedelta
-
-
-def _seconds(duration: Duration) -> float:
-    if isinstance(duration, _dt.timedelta):
-        return duration.total_seconds()
-    return float(duration)
 
 
 class VirtualClock:
@@ -116,7 +111,7 @@ class VirtualClock:
 
     def advance(self, duration: Duration) -> _dt.datetime:
         """Move forward by ``duration`` (seconds or a timedelta). Returns the new time."""
-        seconds = _seconds(duration)
+        seconds = to_seconds(duration)
         if seconds < 0:
             raise ValueError(f"the virtual clock only moves forward; got {duration!r}")
         with self._lock:

@@ -15,7 +15,6 @@ that could not be read).
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from collections.abc import Sequence
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_durable.cassette.report import EXIT_CLEAN, EXIT_DIVERGED, EXIT_ERROR
+from pytest_durable.parsing import resolve_reference
 
 EXECUTION_STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED", "PAUSING", "PAUSED")
 
@@ -104,17 +104,6 @@ def add_replay_command(commands: Any) -> None:
     )
 
 
-def import_handler(reference: str) -> Any:
-    """The object named by ``module:qualname``."""
-    module_name, sep, qualname = reference.partition(":")
-    if not sep or not module_name or not qualname:
-        raise ValueError(f"expected MODULE:FUNCTION, got {reference!r}")
-    target: Any = importlib.import_module(module_name)
-    for part in qualname.split("."):
-        target = getattr(target, part)
-    return target
-
-
 def _cassette_files(arguments: Sequence[str]) -> list[Path]:
     files: list[Path] = []
     for argument in arguments:
@@ -165,7 +154,7 @@ def _replay_production(args: argparse.Namespace) -> int:
     if not args.handler:
         return _usage("production executions name no handler; pass --handler MODULE:FUNCTION")
     try:
-        handler = import_handler(args.handler)
+        handler = resolve_reference(args.handler)
     except (ImportError, AttributeError, ValueError) as error:
         return _usage(f"cannot import {args.handler}: {error}")
 
@@ -240,7 +229,7 @@ def _replay_cassettes(args: argparse.Namespace) -> int:
                 )
                 return EXIT_ERROR
             try:
-                handler = import_handler(reference)
+                handler = resolve_reference(reference)
             except (ImportError, AttributeError, ValueError) as error:
                 print(f"pytest-durable replay: cannot import {reference}: {error}", file=sys.stderr)
                 return EXIT_ERROR

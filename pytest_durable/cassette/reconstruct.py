@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pytest_durable.parsing import parse_function_name
 from pytest_durable.service.model import (
     Execution,
     ExecutionStatus,
@@ -262,9 +263,9 @@ def execution_from_cloud(described: Mapping[str, Any], events: list[Wire]) -> Ex
         arn=arn,
         name=str(described.get("DurableExecutionName") or arn.split("/")[-2]),
         execution_id=execution_id,
-        function_name=function_name_of(function_arn),
+        function_name=parse_function_name(function_arn).name,
         function_arn=function_arn,
-        version=str(described.get("Version") or function_arn.rsplit(":", 1)[-1]),
+        version=str(described.get("Version") or parse_function_name(function_arn).version),
         input_payload=str(described.get("InputPayload") or _input_of(reconstruction)),
         start_ms=to_ms(described["StartTimestamp"]),
         execution_timeout_seconds=int(config.get("ExecutionTimeout") or 0),
@@ -287,12 +288,6 @@ def _input_of(reconstruction: Reconstruction) -> str:
         if operation.type is OperationType.EXECUTION:
             return operation.input_payload or ""
     return ""
-
-
-def function_name_of(function_arn: str) -> str:
-    """``orders`` from ``arn:aws:lambda:us-east-1:123456789012:function:orders:$LATEST``."""
-    tail = function_arn.split(":function:", 1)[-1]
-    return tail.split(":", 1)[0]
 
 
 def invocations_from_history(events: Iterable[Mapping[str, Any]]) -> list[Invocation]:

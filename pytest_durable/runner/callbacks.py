@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pytest_durable.clock import Duration
+from pytest_durable.parsing import Duration, to_seconds
 
 NO_VALUE: Any = object()
 
@@ -142,10 +142,6 @@ def select_callback(
     return matches[0]
 
 
-def _seconds(duration: Duration) -> float:
-    return duration.total_seconds() if isinstance(duration, _dt.timedelta) else float(duration)
-
-
 @dataclass
 class _Step:
     delay_seconds: float
@@ -168,14 +164,14 @@ class CallbackResponder:
     def after(self, duration: Duration = 0, **units: float) -> CallbackResponder:
         """Wait this long (virtual time) before the next answer: seconds, a timedelta, or
         keyword units as for ``timedelta`` (``after(minutes=5)``)."""
-        self._pending_delay += _seconds(duration) + _dt.timedelta(**units).total_seconds()
+        self._pending_delay += to_seconds(duration) + _dt.timedelta(**units).total_seconds()
         return self
 
     def heartbeat(self, *, every: Duration = 0, times: int = 1) -> CallbackResponder:
         """Send ``times`` heartbeats, one every ``every`` (the first ``every`` after any pending
         delay); a following answer's delay counts from the last heartbeat."""
         for _ in range(times):
-            delay = self._take_delay() + _seconds(every)
+            delay = self._take_delay() + to_seconds(every)
             self._add(_Step(delay, CallbackHandle.heartbeat, "heartbeat"))
         return self
 

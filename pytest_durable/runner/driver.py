@@ -12,11 +12,11 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from pytest_durable.clock import Duration, VirtualClock
+from pytest_durable.clock import VirtualClock
 from pytest_durable.errors import (
     ExecutionBlockedError,
     ExecutionStuckError,
@@ -24,6 +24,7 @@ from pytest_durable.errors import (
     InvocationFailedError,
     TooManyInvocationsError,
 )
+from pytest_durable.parsing import Duration, to_seconds
 from pytest_durable.runner.callbacks import CallbackEntry, CallbackHandle, select_callback
 from pytest_durable.runner.contract import missing_decorator
 from pytest_durable.runner.invocation import (
@@ -206,7 +207,7 @@ class ExecutionDriver:
     def advance(self, duration: Duration) -> ExecutionDriver:
         """Let ``duration`` of virtual time pass: every timer, responder answer and
         re-invocation due in that window happens, in order. Returns the driver."""
-        target = self.clock.now_ms() + int(_seconds(duration) * 1000)
+        target = self.clock.now_ms() + int(to_seconds(duration) * 1000)
         self._drive(stop_when_blocked=False, until_ms=target)
         return self
 
@@ -377,7 +378,3 @@ class ExecutionDriver:
         execution = self.execution
         calls = self.environment.checkpoints.calls(self.arn)
         return ExecutionResult.from_execution(execution, list(execution.history), calls)
-
-
-def _seconds(duration: Any) -> float:
-    return duration.total_seconds() if hasattr(duration, "total_seconds") else float(duration)

@@ -10,7 +10,6 @@ all name the function ``orders``.
 from __future__ import annotations
 
 import json
-import re
 import traceback
 import uuid
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pytest_durable.errors import DurableRunError
+from pytest_durable.parsing import parse_function_name
 from pytest_durable.runner.invocation import (
     DEFAULT_FUNCTION_TIMEOUT_SECONDS,
     LambdaContext,
@@ -28,20 +28,13 @@ from pytest_durable.service import Operation, OperationStatus
 if TYPE_CHECKING:
     from pytest_durable.runner.environment import DurableEnvironment
 
-_ARN = re.compile(
-    r"^arn:[^:]+:lambda:[^:]*:\d{12}:function:(?P<name>[^:]+)(?::(?P<qualifier>.+))?$"
-)
-_PARTIAL = re.compile(r"^(?:\d{12}:)?(?:function:)?(?P<name>[^:]+)(?::(?P<qualifier>.+))?$")
-
 UNSET: Any = object()
 
 
 def function_key(function_name: str) -> tuple[str, str | None]:
     """``(name, qualifier)`` of a FunctionName in any of the forms Lambda accepts."""
-    match = _ARN.match(function_name) or _PARTIAL.match(function_name)
-    if match is None:
-        return function_name, None
-    return match.group("name"), match.group("qualifier")
+    parsed = parse_function_name(function_name)
+    return parsed.name, parsed.qualifier
 
 
 @dataclass(frozen=True)

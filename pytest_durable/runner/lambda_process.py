@@ -9,7 +9,6 @@ loopback endpoint, with dummy credentials and region. Run as
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import subprocess
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_durable.errors import HandlerProcessCrash
+from pytest_durable.parsing import resolve_reference, split_reference
 from pytest_durable.transport.http import endpoint_environment
 
 _CRASH_KEY = "__pytest_durable_crash__"
@@ -43,9 +43,7 @@ class SubprocessHandler:
         cwd: str | Path | None = None,
         timeout_seconds: float = 60.0,
     ) -> None:
-        module, _, function = target.partition(":")
-        if not module or not function:
-            raise ValueError(f"target must be 'module:function', got {target!r}")
+        _, function = split_reference(target, example="orders:handler")
         self.target = target
         self.__name__ = function
         self._endpoint_url = endpoint_url
@@ -95,10 +93,9 @@ class SubprocessHandler:
 
 
 def _child_main(target: str, event_path: str, output_path: str) -> int:
-    module_name, _, function_name = target.partition(":")
     sys.path.insert(0, os.getcwd())
     try:
-        handler = getattr(importlib.import_module(module_name), function_name)
+        handler = resolve_reference(target)
         event = json.loads(Path(event_path).read_text())
         context = _ChildContext()
         output: Any = handler(event, context)

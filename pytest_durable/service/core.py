@@ -8,7 +8,6 @@ invokes finishing) and ``operator_api.py`` (reading, listing, stopping, pausing,
 from __future__ import annotations
 
 import base64
-import re
 import secrets
 import threading
 import uuid
@@ -16,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from pytest_durable.errors import ResourceNotFoundException
+from pytest_durable.parsing import parse_function_name
 from pytest_durable.service.history import error_of, record_event, result_of
 from pytest_durable.service.model import (
     Execution,
@@ -35,12 +35,6 @@ IDEMPOTENCY_WINDOW_MS = 15 * 60 * 1000
 # "An execution with a paused timeout still times out 366 days after it started" (model docs);
 # also the maximum DurableConfig.ExecutionTimeout.
 MAX_TIMEOUT_SECONDS = 31_622_400
-# A FunctionName as Lambda accepts it: name, name:qualifier, or a (partial) function ARN.
-_FUNCTION = re.compile(
-    r"^(?:arn:[^:]+:lambda:(?P<region>[^:]*):(?P<account>\d{12}):function:"
-    r"|(?:\d{12}:)?(?:function:)?)"
-    r"(?P<name>[a-zA-Z0-9_.-]+)(?::(?P<qualifier>\$LATEST(?:\.PUBLISHED)?|[0-9]+))?$"
-)
 
 
 class ServiceBase:
@@ -93,14 +87,13 @@ class ServiceBase:
     def child_execution_arn(self, function_name: str) -> str | None:
         """The ARN the execution started by a chained invoke of ``function_name`` gets (a bare
         name, a qualified name or a function ARN); None if it names no function."""
-        match = _FUNCTION.match(function_name)
-        if match is None:
+        parsed = parse_function_name(function_name)
+        if not parsed.is_valid:
             return None
-        region = match.group("region") or self.region
-        account = match.group("account") or self.account_id
-        qualifier = match.group("qualifier") or "$LATEST"
+        region = parsed.region or self.region
+        account = parsed.account or self.account_id
         return (
-            f"arn:aws:lambda:{region}:{account}:function:{match.group('name')}:{qualifier}"
+            f"arn:aws:lambda:{region}:{account}:function:{parsed.name}:{parsed.version}"
             f"/durable-execution/{uuid.uuid4()}/{uuid.uuid4()}"
         )
 

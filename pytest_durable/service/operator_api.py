@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pytest_durable.errors import InvalidParameterValueException, ResourceConflictException
+from pytest_durable.parsing import parse_function_name
 from pytest_durable.service.core import (
     IDEMPOTENCY_WINDOW_MS,
     MAX_TIMEOUT_SECONDS,
@@ -101,7 +102,7 @@ class OperatorAPI(ServiceBase):
         Marker: str | None = None,
         MaxItems: int | None = None,
     ) -> Wire:
-        name = FunctionName.rsplit(":function:", maxsplit=1)[-1].split(":", maxsplit=1)[0]
+        name = parse_function_name(FunctionName).name
         after = datetime_to_ms(StartedAfter) if StartedAfter is not None else None
         before = datetime_to_ms(StartedBefore) if StartedBefore is not None else None
         with self._locked():

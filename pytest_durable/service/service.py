@@ -22,6 +22,7 @@ from pytest_durable.errors import (
     InvalidParameterValueException,
     ResourceConflictException,
 )
+from pytest_durable.parsing import parse_function_name
 from pytest_durable.service.callback_api import CallbackAPI
 from pytest_durable.service.core import (
     IDEMPOTENCY_WINDOW_MS,
@@ -99,7 +100,7 @@ class DurableService(CallbackAPI, OperatorAPI):
             if reserved_arn is not None:
                 function_arn, _, rest = reserved_arn.partition("/durable-execution/")
                 name, _, execution_id = rest.partition("/")
-                qualifier = function_arn.rsplit(":", 1)[-1]
+                qualifier = parse_function_name(function_arn).version
             else:
                 execution_id = str(uuid.uuid4())
                 name = execution_name or str(uuid.uuid4())

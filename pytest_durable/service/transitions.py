@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pytest_durable.parsing import parse_function_name
 from pytest_durable.service.history import error_of, record_event, result_of, retry_details
 from pytest_durable.service.model import (
     Execution,
@@ -271,16 +272,10 @@ def _apply_chained_invoke(
     if operation.tenant_id is not None:
         details["TenantId"] = operation.tenant_id
     details["Input"] = result_of(operation.invoke_input)
-    details["ExecutedVersion"] = _executed_version(operation.function_name or "")
+    details["ExecutedVersion"] = parse_function_name(operation.function_name or "").version
     if operation.child_execution_arn is not None:
         details["DurableExecutionArn"] = operation.child_execution_arn
     record_event(execution, "ChainedInvokeStarted", now_ms, details, operation)
-
-
-def _executed_version(function_name: str) -> str:
-    """The version a FunctionName resolves to: its qualifier if it is a version, else $LATEST."""
-    qualifier = function_name.rsplit(":", 1)[-1] if ":" in function_name else ""
-    return qualifier if qualifier.isdigit() or qualifier.startswith("$LATEST") else "$LATEST"
 
 
 _Applier = Callable[[Execution, Operation, OperationAction, Wire, int, Minting], None]
