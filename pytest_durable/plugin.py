@@ -10,21 +10,28 @@ directory, as pytest-recording does with ``vcr_config``.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_durable.assertions.golden import UPDATE_FLAG, GoldenFiles
-from pytest_durable.assertions.timeline import environment_timeline
-from pytest_durable.clock import VirtualClock
 from pytest_durable.marker_settings import from_config, with_markers
-from pytest_durable.runner import DurableEnvironment, DurableSettings
-from pytest_durable.service import DurableService
+from pytest_durable.options import UPDATE_FLAG
+from pytest_durable.runner.settings import DurableSettings
 from pytest_durable.testnames import qualified_test_name
-from pytest_durable.transport.http import endpoint_environment, make_http_client
+
+if TYPE_CHECKING:
+    from pytest_durable.assertions.golden import GoldenFiles
+    from pytest_durable.clock import VirtualClock
+    from pytest_durable.runner.environment import DurableEnvironment
+    from pytest_durable.service import DurableService
+
+# Installing the plugin must cost nothing to a session that never asks for a durable fixture:
+# this module imports only pytest and light modules, and each fixture imports what it builds
+# (the SDK, botocore, YAML) when a test first asks for it.
 
 # Cassettes, cloud mode and determinism replays: options, fixtures and hook specs of their own.
 pytest_plugins = ["pytest_durable.cassette.pytest_plugin"]
@@ -37,6 +44,28 @@ MARKER_HELP = (
 
 
 _WRITTEN = pytest.StashKey[list[Path]]()
+
+
+def pytest_plugin_registered(plugin: object, manager: pytest.PytestPluginManager) -> None:
+    """Keep pytest's assertion rewriting out of this package's library code.
+
+    pytest marks the whole distribution of an entry-point plugin for rewriting, so every module
+    of pytest_durable would be parsed and rewritten on import (and again in every session where
+    its cache cannot be written, as in a read-only site-packages). None of them needs it: the
+    assertion helpers raise their own messages. This runs when this module is registered,
+    before the cassette plugin and any fixture import the rest. pytest keeps the marks in a
+    private set; if that changes, the package is merely rewritten as before.
+    """
+    if plugin is not sys.modules[__name__]:
+        return
+    hook = getattr(manager, "rewrite_hook", None)
+    marked = getattr(hook, "_must_rewrite", None)
+    package = __name__.partition(".")[0]
+    if isinstance(marked, set) and package in marked:
+        marked.discard(package)
+        cache = getattr(hook, "_marked_for_rewrite_cache", None)
+        if isinstance(cache, dict):
+            cache.clear()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -98,6 +127,8 @@ def durable(request: pytest.FixtureRequest, durable_settings: Any) -> Iterator[A
     # Markers again: a conftest that overrides durable_settings itself (the older way to set
     # directory defaults) must not lose them; on our own fixture's result this changes nothing.
     settings = with_markers(from_config(durable_settings, "durable_settings"), request.node)
+    from pytest_durable.runner.environment import DurableEnvironment  # noqa: PLC0415 - lazy
+
     with DurableEnvironment(settings) as environment:
         yield environment
 
@@ -125,10 +156,14 @@ class DurableEndpoint:
     @property
     def env_vars(self) -> dict[str, str]:
         """Variables that point another process's AWS SDK here (dummy credentials, region)."""
+        from pytest_durable.transport.http import endpoint_environment  # noqa: PLC0415 - lazy
+
         return endpoint_environment(self.url, self.environment.settings.region)
 
     def client(self) -> Any:
         """A new boto3 ``lambda`` client that reaches the service over the socket."""
+        from pytest_durable.transport.http import make_http_client  # noqa: PLC0415 - lazy
+
         return make_http_client(self.url, region=self.environment.settings.region)
 
 
@@ -143,6 +178,8 @@ def durable_endpoint(durable: DurableEnvironment) -> DurableEndpoint:
 def durable_golden(request: pytest.FixtureRequest) -> GoldenFiles:
     """Golden files of this test: ``durable_golden.assert_history(result)`` and
     ``durable_golden.assert_updates(result)``; ``--durable-update-goldens`` writes them."""
+    from pytest_durable.assertions.golden import GoldenFiles  # noqa: PLC0415 - lazy
+
     config = request.config
     module = Path(request.node.path)
     try:
@@ -176,10 +213,14 @@ def pytest_runtest_makereport(
     report = yield
     if report.when == "call" and report.failed and item.config.getini("durable_timeline"):
         environment = getattr(item, "funcargs", {}).get("durable")
-        if isinstance(environment, DurableEnvironment):
-            timeline = environment_timeline(environment.results())
-            if timeline:
-                report.sections.append(("durable timeline", timeline))
+        if environment is not None:  # the fixture ran: these modules are imported already
+            from pytest_durable.assertions.timeline import environment_timeline  # noqa: PLC0415
+            from pytest_durable.runner.environment import DurableEnvironment  # noqa: PLC0415
+
+            if isinstance(environment, DurableEnvironment):
+                timeline = environment_timeline(environment.results())
+                if timeline:
+                    report.sections.append(("durable timeline", timeline))
     return report
 
 

@@ -28,6 +28,7 @@ import yaml
 from pytest_durable.assertions.conformance import check_history, check_result
 from pytest_durable.assertions.matching import MatchReport, match_value, to_yaml
 from pytest_durable.errors import MismatchError
+from pytest_durable.options import UPDATE_FLAG
 from pytest_durable.runner.result import ExecutionResult
 
 _VOLATILE_KEYS = frozenset(
@@ -47,7 +48,6 @@ _ID_KEYS = frozenset({"Id", "ParentId"})
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _NEEDS_ESCAPE = re.compile(r"\$\{")
 
-UPDATE_FLAG = "--durable-update-goldens"
 
 _HEADER = """\
 # Golden {kind} of {test}, written by pytest-durable ({flag}).

@@ -17,7 +17,7 @@ do not pay for YAML, vcrpy or the replayer.
 
 from __future__ import annotations
 
-from typing import Any
+from pytest_durable.lazy import lazy_exports
 
 _LAZY = {
     "Cassette": "pytest_durable.cassette.format",
@@ -52,13 +52,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib  # noqa: PLC0415
-
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_exports(globals(), _LAZY)
 
 
 __all__ = [

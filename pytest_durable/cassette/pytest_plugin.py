@@ -22,21 +22,22 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_durable.assertions.timeline import environment_timeline
-from pytest_durable.cassette.functions import FunctionMap, handler_keys, parse_mapping_lines
-from pytest_durable.cassette.local import RecordingEnvironment, save_local
 from pytest_durable.cassette.modes import RecordMode
-from pytest_durable.cassette.replayer import assert_replays, replay_execution
-from pytest_durable.cassette.report import ReplayReport
 from pytest_durable.errors import CassetteMissingError, CassetteSourceError
 from pytest_durable.marker_settings import from_config, with_markers
-from pytest_durable.runner.environment import DurableEnvironment, DurableSettings
 from pytest_durable.testnames import qualified_test_name
 
 if TYPE_CHECKING:
     from pytest_durable.cassette.bulk import ReplaySummary
     from pytest_durable.cassette.cloud import CloudEnvironment
+    from pytest_durable.cassette.functions import FunctionMap
     from pytest_durable.cassette.recorder import CloudSettings
+    from pytest_durable.cassette.report import ReplayReport
+    from pytest_durable.runner.environment import DurableEnvironment
+    from pytest_durable.runner.settings import DurableSettings
+
+# Like the main plugin, this module imports nothing heavy: a session that never asks for these
+# fixtures must not pay for the runner, vcrpy or YAML. Each fixture imports what it uses.
 
 MODES = ("local", "cloud")
 _CALL_REPORT = pytest.StashKey[pytest.TestReport]()
@@ -144,10 +145,14 @@ def pytest_runtest_makereport(
         environment = getattr(item, "funcargs", {}).get("durable_cloud")
         # The local run's timeline, as for `durable`; a cloud run's would need requests the
         # cassette may not have, so it is left out.
-        if report.failed and isinstance(environment, DurableEnvironment) and _timeline_on(item):
-            timeline = environment_timeline(environment.results())
-            if timeline:
-                report.sections.append(("durable timeline", timeline))
+        if report.failed and environment is not None and _timeline_on(item):
+            from pytest_durable.assertions.timeline import environment_timeline  # noqa: PLC0415
+            from pytest_durable.runner.environment import DurableEnvironment  # noqa: PLC0415
+
+            if isinstance(environment, DurableEnvironment):
+                timeline = environment_timeline(environment.results())
+                if timeline:
+                    report.sections.append(("durable timeline", timeline))
     return report
 
 
@@ -220,6 +225,12 @@ def durable_cassette_path(request: pytest.FixtureRequest, durable_cassette_dir: 
 
 
 def _function_map(request: pytest.FixtureRequest) -> FunctionMap:
+    from pytest_durable.cassette.functions import (  # noqa: PLC0415 - cloud mode only
+        FunctionMap,
+        handler_keys,
+        parse_mapping_lines,
+    )
+
     config = request.config
     try:
         mapping = parse_mapping_lines(list(config.getini("durable_functions")))
@@ -323,6 +334,8 @@ def durable_cloud(
 def _local(
     request: pytest.FixtureRequest, settings: DurableSettings, record_mode: str, path: Path
 ) -> Iterator[DurableEnvironment]:
+    from pytest_durable.cassette.local import RecordingEnvironment, save_local  # noqa: PLC0415
+
     config = request.config
     with RecordingEnvironment(settings) as environment:
         yield environment
@@ -409,6 +422,8 @@ class ReplayChecker:
     ) -> list[ReplayReport]:
         """Replay every recorded execution of the cassette (or the one given); fail with the
         report of the first that diverges (:class:`NonDeterminismError`)."""
+        from pytest_durable.cassette.replayer import assert_replays  # noqa: PLC0415 - lazy
+
         chosen = None if execution is None else [execution]
         return assert_replays(handler, self.path(cassette), executions=chosen, deep=deep)
 
@@ -416,6 +431,8 @@ class ReplayChecker:
         self, handler: Any, cassette: str | Path, *, execution: int | str = 0, deep: bool = True
     ) -> ReplayReport:
         """The report of one recorded execution, without failing."""
+        from pytest_durable.cassette.replayer import replay_execution  # noqa: PLC0415 - lazy
+
         return replay_execution(handler, self.path(cassette), execution=execution, deep=deep)
 
     def production(
