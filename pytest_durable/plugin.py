@@ -10,6 +10,7 @@ directory, as pytest-recording does with ``vcr_config``.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
@@ -89,9 +90,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+# What the fixtures import. pytester's in-process runs (``runpytest``) drop every module first
+# imported during a run from ``sys.modules`` when the run ends; one imported again by the next run
+# is a second copy, and libyaml's C emitter only knows the first copy's node classes (the next
+# cassette or golden fails to write). Where pytester is loaded, these are imported up front so
+# that they outlive its runs, as they did when the plugin imported everything eagerly.
+_FIXTURE_MODULES = (
+    "pytest_durable.runner.environment",
+    "pytest_durable.transport.http",
+    "pytest_durable.assertions.golden",
+    "pytest_durable.assertions.timeline",
+    "pytest_durable.cassette.local",
+    "pytest_durable.cassette.replayer",
+)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
     config.stash[_WRITTEN] = []
+    if config.pluginmanager.has_plugin("pytester"):
+        for module in _FIXTURE_MODULES:
+            importlib.import_module(module)
 
 
 @pytest.fixture
