@@ -215,13 +215,23 @@ def durable_golden(request: pytest.FixtureRequest) -> GoldenFiles:
     )
 
 
+def _environment_of(item: pytest.Item) -> DurableEnvironment | None:
+    """The test's ``durable`` environment, if the fixture ran (so its module is imported)."""
+    environment = getattr(item, "funcargs", {}).get("durable")
+    if environment is None:
+        return None
+    from pytest_durable.runner.environment import DurableEnvironment  # noqa: PLC0415 - lazy
+
+    return environment if isinstance(environment, DurableEnvironment) else None
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     """A ``durable.mock_step`` no step reached fails the test itself (not its teardown), once
     the test body has passed."""
     yield
-    environment = getattr(item, "funcargs", {}).get("durable")
-    if isinstance(environment, DurableEnvironment):
+    environment = _environment_of(item)
+    if environment is not None:
         environment.step_mocks.verify()
 
 
@@ -231,15 +241,13 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     if report.when == "call" and report.failed and item.config.getini("durable_timeline"):
-        environment = getattr(item, "funcargs", {}).get("durable")
-        if environment is not None:  # the fixture ran: these modules are imported already
+        environment = _environment_of(item)
+        if environment is not None:
             from pytest_durable.assertions.timeline import environment_timeline  # noqa: PLC0415
-            from pytest_durable.runner.environment import DurableEnvironment  # noqa: PLC0415
 
-            if isinstance(environment, DurableEnvironment):
-                timeline = environment_timeline(environment.results())
-                if timeline:
-                    report.sections.append(("durable timeline", timeline))
+            timeline = environment_timeline(environment.results())
+            if timeline:
+                report.sections.append(("durable timeline", timeline))
     return report
 
 
