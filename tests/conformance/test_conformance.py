@@ -20,10 +20,16 @@ from typing import Any
 
 import pytest
 from conformance_handlers import HANDLERS
+from conformance_logs import LogCapture, check_logs
 from conformance_source import RequirementsUnavailable, requirements_dir
 
 from pytest_durable import ExecutionDriver, ExecutionResult
-from pytest_durable.assertions import Requirement, assert_conforms, load_requirements
+from pytest_durable.assertions import (
+    Requirement,
+    assert_conforms,
+    check_history,
+    load_requirements,
+)
 
 #: Every suite of the package, in the order of docs/conformance.md.
 SUITES = (
@@ -36,6 +42,7 @@ SUITES = (
     "wait_for_callback",
     "parallel",
     "map",
+    "plugin",
 )
 
 #: Requirement id -> why our run cannot match. A reason starting "service:" is a difference of
@@ -173,7 +180,8 @@ def test_requirement(requirement, durable):
     handler = HANDLERS[requirement.id](durable)
     outside = ExternalSystem(requirement.callback_actions)
 
-    result = outside.run(durable.start(handler, requirement.input))
+    with LogCapture().capturing() as logs:
+        result = outside.run(durable.start(handler, requirement.input))
 
     assert not outside.unmatched, f"no CallbackAction matched callback(s) {outside.unmatched}"
     assert_conforms(result, requirement)
@@ -181,6 +189,12 @@ def test_requirement(requirement, durable):
         assert len(outside.used) == len(requirement.callback_actions), (
             f"unused CallbackActions; sent only {outside.sent}"
         )
+    expected_logs = requirement.raw.get("ExpectedLogs") or []
+    if expected_logs:
+        bindings = check_history(result, requirement.expected_history).bindings
+        problems = check_logs(expected_logs, logs.records, {**requirement.variables, **bindings})
+        records = "\n".join(f"  {json.dumps(record)}" for record in logs.records)
+        assert not problems, "\n".join([*problems, "records written:", records])
 
 
 # ----------------------------------------------------------------------------- docs/conformance.md

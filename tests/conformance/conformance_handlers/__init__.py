@@ -13,6 +13,7 @@ from conformance_handlers import (  # noqa: F401  (each module registers its han
     invoke,
     map,
     parallel,
+    plugin,
     step,
     wait,
     wait_for_callback,
