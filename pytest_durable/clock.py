@@ -1,12 +1,12 @@
 """Virtual time: one clock for the fake service, the runner and the handler's own code.
 
-The clock runs at the real rate from a movable origin ("real time plus an offset", like the
-official runner's skip clock), and the runner jumps it forward to the next durable timer whenever
-the execution has nothing else to do. So a 7-day wait costs no wall time, while code that really
-runs (a step doing work, a map branch still busy) sees time pass as it would in Lambda. That
-keeps the SDK's in-process map/parallel resumes working: their real-time queue timeouts are
-computed from virtual timestamps that advance as real time does (protocol.md §5), instead of a
-frozen clock that never lets a resume wave come due.
+The clock runs at the real rate from a movable origin ("real time plus an offset", like the official
+runner's skip clock), and the runner jumps it forward to the next durable timer whenever the
+execution has nothing else to do. So a 7-day wait costs no wall time, while code that really runs (a
+step doing work, a map branch still busy) sees time pass as it would in Lambda. That keeps the SDK's
+in-process map/parallel resumes working: their real-time queue timeouts are computed from virtual
+timestamps that advance as real time does (docs/service-semantics.md#timers), instead of a frozen
+clock that never lets a resume wave come due.
 
 :meth:`VirtualClock.freeze` makes the handler see the same time (through time-machine, see
 :mod:`pytest_durable.time_patching`): ``datetime.now()`` and ``time.time()`` in a step after a

@@ -14,7 +14,7 @@ or ``__type``), the HTTP status the Lambda API uses for it, and a message. The c
 botocore ``lambda`` model declares for the durable APIs; the SDK classifies them by code and, for
 ``InvalidParameterValueException``, by whether the message starts with "Invalid checkpoint token"
 (``aws_durable_execution_sdk_python/exceptions.py::BotoClientError._classify_error_category``;
-see docs/service-semantics.md#errors-and-how-the-sdk-reacts).
+see docs/service-semantics.md#errors).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Matching actual events (or updates) against expectations in AWS's conformance format.
 
-The rules are the published validator's, as ``shared/conformance/README.md`` states them:
+The rules are the published validator's (docs/assertions.md#matching-rules):
 
 - expected events are matched to actual events by ``EventId``; actual events not listed are
   ignored (``match_events``). Lists of updates, which have no EventId, match by position and must

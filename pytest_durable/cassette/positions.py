@@ -1,11 +1,12 @@
 """Where an operation sits: operation Ids are positions, hashed.
 
-The SDK names the n-th operation of a context ``blake2b(f"{context_id}-{n}")`` (``blake2b(n)``
-at the top level), counting from 1, and the i-th map iteration or parallel branch
-``blake2b(f"{map_id}-{i}")`` counting from 0 (protocol.md §4). So an operation's position is
-found by hashing candidates, and an operation moved to another position gets (with everything
-under it) a new Id computed the same way. Operations under a FLAT (virtual) context carry a
-prefix that is not their parent's Id; they have no position here and keep their order of start.
+The SDK names the n-th operation of a context ``blake2b(f"{context_id}-{n}")`` (``blake2b(n)`` at
+the top level), counting from 1, and the i-th map iteration or parallel branch
+``blake2b(f"{map_id}-{i}")`` counting from 0 (docs/service-semantics.md#operations). So an
+operation's position is found by hashing candidates, and an operation moved to another position gets
+(with everything under it) a new Id computed the same way. Operations under a FLAT (virtual) context
+carry a prefix that is not their parent's Id; they have no position here and keep their order of
+start.
 """
 
 from __future__ import annotations

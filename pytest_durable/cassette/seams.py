@@ -5,9 +5,9 @@ does not expose are needed, and each is taken at the single point the SDK routes
 
 - **which operation the code reaches, and as what**. Every durable operation the code calls is
   checked against its checkpoint by ``OperationIdentifier.validate_checkpoint`` (Type, SubType,
-  Name, ParentId: the SDK's replay identity check, protocol.md §4). The replay observes the
-  identifier there, before the SDK's own check runs unchanged, so it learns the code's identity
-  at each Id even where the SDK is about to raise ``NonDeterministicExecutionError``.
+  Name, ParentId: the SDK's replay identity check, docs/service-semantics.md#operations). The replay
+  observes the identifier there, before the SDK's own check runs unchanged, so it learns the code's
+  identity at each Id even where the SDK is about to raise ``NonDeterministicExecutionError``.
 - **that no step body runs**. Step bodies (``step``, a ``wait_for_condition`` check, a
   ``wait_for_callback`` submitter: every STEP operation) run through
   ``ExecutionState.wrap_user_function``. For the replayed execution only, the wrapped function

@@ -194,7 +194,8 @@ def _run_durable_target(
     if result.error is not None:
         error = {"ErrorType": result.error.type, "ErrorMessage": result.error.message}
     if result.status == "TIMED_OUT":
-        # protocol.md §4: a timed-out target reaches the caller as TIMED_OUT, ChainedInvoke.Timeout.
+        # A timed-out target reaches the caller as TIMED_OUT, ChainedInvoke.Timeout
+        # (docs/service-semantics.md#operations).
         message = (
             result.error.message if result.error else None
         ) or "The invoked execution timed out"

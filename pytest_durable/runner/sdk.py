@@ -30,8 +30,8 @@ def sdk_client(client: Any) -> Iterator[None]:
     """Make the SDK's ``LambdaClient.initialize_client()`` hand out ``client``.
 
     The SDK caches one boto3 client per process in ``LambdaClient._cached_boto_client``
-    (protocol.md §2). Setting it is the SDK's own cache, so the handler is run exactly as in
-    Lambda; restoring it afterwards keeps one test's client out of the next.
+    (docs/service-semantics.md#client). Setting it is the SDK's own cache, so the handler is run
+    exactly as in Lambda; restoring it afterwards keeps one test's client out of the next.
     """
     previous = LambdaClient._cached_boto_client
     LambdaClient._cached_boto_client = client

@@ -2,9 +2,9 @@
 
 Each function mutates one execution, records the history event the change produces and marks the
 operation changed, so the next checkpoint response (or invocation) delivers it to the handler.
-Per-type behaviour follows protocol.md §4 (the SDK's reads of each status) and the official
-testing library's processors: STEP RETRY keeps a wait_for_condition Payload as the Result,
-SUCCEED/FAIL/RETRY count a completed attempt, a due retry turns READY, a due WAIT SUCCEEDED.
+Per-type behaviour follows docs/service-semantics.md#operations (the SDK's reads of each status) and
+the official testing library's processors: STEP RETRY keeps a wait_for_condition Payload as the
+Result, SUCCEED/FAIL/RETRY count a completed attempt, a due retry turns READY, a due WAIT SUCCEEDED.
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ def _apply_step(
             operation.next_attempt_ms = now_ms + delay * 1000
             operation.error = raw.get("Error")
             # wait_for_condition sends its state as the RETRY Payload and reads it back as the
-            # step's Result when it runs again (protocol.md §4).
+            # step's Result when it runs again (docs/service-semantics.md#operations).
             operation.result = raw.get("Payload")
             execution.timers[operation.id] = operation.next_attempt_ms
             retry = retry_details(operation.attempt, delay)

@@ -1,10 +1,10 @@
 """Validation of a checkpoint batch, before anything in it is applied.
 
-The rules are the service's legal transitions (protocol.md §4, which reads them from the official
-testing library's validators and the SDK's use of each action), plus the value ranges of the
-botocore ``lambda`` model that botocore does not enforce client-side. A batch is validated as a
-whole against a simulated view of the state, so that a rejected batch changes nothing.
-Every rejection names the update (its index in the batch), its Id and the rule it broke.
+The rules are the service's legal transitions (docs/service-semantics.md#operations, read from the
+SDK's use of each action; the official testing library's validators encode the same), plus the value
+ranges of the botocore ``lambda`` model that botocore does not enforce client-side. A batch is
+validated as a whole against a simulated view of the state, so that a rejected batch changes
+nothing. Every rejection names the update (its index in the batch), its Id and the rule it broke.
 """
 
 from __future__ import annotations
@@ -193,7 +193,8 @@ def _check_identity(
     identities: dict[str, tuple[str | None, str | None, str | None]],
 ) -> None:
     """An operation keeps the Name, SubType and ParentId it was created with: a later update that
-    names others is refused (the SDK replays by comparing exactly these, protocol.md §4)."""
+    names others is refused (the SDK replays by comparing exactly these,
+    docs/service-semantics.md#operations)."""
     op_id = update["Id"]
     known = identities.get(op_id)
     if known is None and op_id in execution.operations:
@@ -219,10 +220,11 @@ def _check_parent(
     execution: Execution,
     started_in_batch: dict[str, OperationType],
 ) -> None:
-    # The parent must be an existing operation or one STARTed earlier in this batch (protocol.md
-    # §4; the official testing library's _is_valid_parent_for_update). Looking the parent up in
-    # the whole batch overlay also accepted a CONTEXT that the batch only completed (a SUCCEED or
-    # FAIL with no START and no stored operation), which the rule refuses.
+    # The parent must be an existing operation or one STARTed earlier in this batch
+    # (docs/service-semantics.md#operations; the official testing library's
+    # _is_valid_parent_for_update). Looking the parent up in the whole batch overlay also accepted a
+    # CONTEXT that the batch only completed (a SUCCEED or FAIL with no START and no stored
+    # operation), which the rule refuses.
     parent_id = update.get("ParentId")
     if parent_id is None:
         return

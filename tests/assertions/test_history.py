@@ -1,7 +1,7 @@
 """GetDurableExecutionHistory: from the result object and through a real boto3 client.
 
 The shapes asserted here are those of the expected histories of real executions in
-shared/conformance (the reference for every field).
+AWS's conformance requirements (docs/conformance.md; the reference for every field).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The conformance matching rules, one by one (shared/conformance/README.md)."""
+"""The conformance matching rules, one by one (docs/assertions.md#matching-rules)."""
 
 from __future__ import annotations
 

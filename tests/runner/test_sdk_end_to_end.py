@@ -217,8 +217,8 @@ def big_child_result(event, context: DurableContext):
 
 
 def test_child_result_over_256_kib_replays_its_children(durable):
-    # protocol.md §1: results over CHECKPOINT_SIZE_LIMIT_BYTES are checkpointed with
-    # ReplayChildren=true and rebuilt from the children's checkpoints on replay.
+    # docs/service-semantics.md#envelope: results over CHECKPOINT_SIZE_LIMIT_BYTES are checkpointed
+    # with ReplayChildren=true and rebuilt from the children's checkpoints on replay.
     result = durable.run(big_child_result)
     assert result.output == 300 * 1024
     assert len(result.invocations) == 2
@@ -273,7 +273,7 @@ def parallel_in_process_resume(event, context: DurableContext):
 
     def busy(ctx: DurableContext):
         # Real work that outlasts the other branch's wait: the SDK resumes the waiting
-        # branch in-process on a real-time queue timeout (protocol.md §5).
+        # branch in-process on a real-time queue timeout (docs/service-semantics.md#timers).
         ready.wait(timeout=10)
         return ctx.step(lambda _: "busy done", name="busy-step")
 
@@ -388,7 +388,8 @@ def huge_result(event, context: DurableContext):
 
 
 def test_result_over_6_mb_is_checkpointed_and_read_from_the_execution_update(durable):
-    # protocol.md §1: the SDK sends EXECUTION SUCCEED with the payload and returns Result "".
+    # The SDK sends EXECUTION SUCCEED with the payload and returns Result ""
+    # (docs/service-semantics.md#envelope).
     result = durable.run(huge_result, {"size": LARGE_BUT_STORABLE})
     assert result.status == "SUCCEEDED"
     assert result.output == "y" * LARGE_BUT_STORABLE

@@ -16,7 +16,8 @@ from pytest_durable.service import DurableService, InvalidParameterValueExceptio
 
 T0 = 1_700_000_000_000  # epoch ms; every test starts its clock here
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9+/]+={0,2}")  # botocore model: CheckpointToken
-INVALID_TOKEN = "Invalid checkpoint token"  # protocol.md §6: the SDK's retryable prefix
+# the SDK's retryable prefix: docs/service-semantics.md#errors
+INVALID_TOKEN = "Invalid checkpoint token"
 
 _MODEL = botocore.session.get_session().get_service_model("lambda")
 
@@ -165,7 +166,8 @@ def invoke_start(op_id: str, function_name: str = "target", **fields: Any) -> di
 
 
 def execution_succeed(payload: str, op_id: str = "execution-result-1700000000000") -> dict:
-    # The SDK's large-result update: no ParentId, Name or SubType (protocol.md §1).
+    # The SDK's large-result update: no ParentId, Name or SubType
+    # (docs/service-semantics.md#envelope).
     return {"Id": op_id, "Type": "EXECUTION", "Action": "SUCCEED", "Payload": payload}
 
 

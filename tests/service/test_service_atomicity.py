@@ -1,7 +1,7 @@
 """A checkpoint batch is applied all or nothing: one invalid update anywhere leaves operations,
 history, token, timers, pending changes and the execution outcome exactly as they were
-(protocol.md §9: the SDK's local state changes only through the service's answers, so a half
-applied batch would desynchronise them)."""
+(docs/service-semantics.md#checkpoints: the SDK's local state changes only through the service's
+answers, so a half applied batch would desynchronise them)."""
 
 import pytest
 from service_helpers import (

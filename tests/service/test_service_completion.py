@@ -1,6 +1,6 @@
 """How an execution ends: the invocation output, or an EXECUTION SUCCEED/FAIL update for results
-too large to return (protocol.md §1 "Output" and "Size limit"; §3 token threading case 2;
-"What a faithful fake must do" 4 and 10)."""
+too large to return (docs/service-semantics.md#envelope; #checkpoints, token
+threading case 2)."""
 
 from service_helpers import (
     T0,
@@ -79,7 +79,7 @@ def test_ordinary_success_output_is_the_result(env: Env):
 
 
 def test_null_result_is_kept_as_the_json_text(env: Env):
-    # protocol.md §1: a None return gives Result "null", not an absent result.
+    # docs/service-semantics.md#envelope: a None return gives Result "null", not an absent result.
     arn = env.start()
     env.invoke(arn)
     env.service.end_invocation(arn, {"Status": "SUCCEEDED", "Result": "null"})

@@ -1,7 +1,7 @@
-"""GetDurableExecutionHistory events: the botocore ``Event`` shape (protocol.md §8), and the
-histories real executions produce, from AWS's conformance requirements
-(../shared/conformance/requirements/*/*.yaml, matched with the published validator's rules as
-described in the conformance README). Each scenario drives the service with the updates the SDK
+"""GetDurableExecutionHistory events: the botocore ``Event`` shape
+(docs/service-semantics.md#model-limits), and the histories real executions produce, from AWS's
+conformance requirements (docs/conformance.md; matched with the published validator's rules,
+docs/assertions.md#matching-rules). Each scenario drives the service with the updates the SDK
 sends for the handler the requirement describes."""
 
 import json

@@ -1,6 +1,6 @@
 """ClientToken idempotency: botocore retries a checkpoint with the same (ClientToken,
 CheckpointToken); the service must answer the retry exactly as the first attempt, even though the
-token is spent (protocol.md §9 "Idempotent retries", "What a faithful fake must do" 6). The window
+token is spent (docs/service-semantics.md#checkpoints). The window
 is 15 minutes (the model's documentation of CheckpointDurableExecution)."""
 
 import copy
@@ -85,7 +85,7 @@ def test_the_same_pair_with_different_updates_is_rejected_and_changes_nothing(ru
         lambda: run.env.checkpoint(run.arn, used, [step_start("s2")], client_token="ct-1")
     )
     assert "ct-1" in error.message
-    # Not a token problem: the SDK must not retry it as one (protocol.md §6).
+    # Not a token problem: the SDK must not retry it as one (docs/service-semantics.md#errors).
     assert not error.message.startswith("Invalid checkpoint token")
     assert run.env.snapshot(run.arn) == before
 

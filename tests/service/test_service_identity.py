@@ -1,5 +1,6 @@
-"""An operation keeps the Name, SubType and ParentId it was created with (protocol.md §4: the SDK
-replays by comparing exactly these; the official validators reject an inconsistent update)."""
+"""An operation keeps the Name, SubType and ParentId it was created with
+(docs/service-semantics.md#operations: the SDK replays by comparing exactly these; the official
+validators reject an inconsistent update)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The APIs tests and operators call (protocol.md "What a faithful fake must do" 13 and 15):
+"""The APIs tests and operators call (docs/service-semantics.md#client):
 GetDurableExecution, ListDurableExecutionsByFunction, StopDurableExecution, the callback APIs,
 and the page-size defaults the botocore model documents for the paged APIs."""
 

@@ -1,6 +1,6 @@
 """Checkpoint answers: NewExecutionState.Operations holds complete Operation objects for every
 operation the batch touched and every operation that changed since the handler last saw state
-(protocol.md §3 "NewExecutionState", §4 per-operation table; "What a faithful fake must do" 8-9).
+(docs/service-semantics.md#checkpoints and #operations).
 The SDK replaces its local copy with what is returned, so every field must be there."""
 
 import re
@@ -103,7 +103,7 @@ def test_callback_start_echo_carries_a_fresh_callback_id(run: Running):
     ops = run.ops(run.cp(callback_start("a", timeout=10), callback_start("b")))
     ids = [ops[k]["CallbackDetails"]["CallbackId"] for k in ("a", "b")]
     for callback_id in ids:
-        # protocol.md §4: [A-Za-z0-9+/]+={0,2}, at most 1024 characters.
+        # docs/service-semantics.md#operations: [A-Za-z0-9+/]+={0,2}, at most 1024 characters.
         assert re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", callback_id)
         assert len(callback_id) <= 1024
     assert ids[0] != ids[1]
@@ -138,7 +138,8 @@ def test_the_execution_operation_is_not_echoed_for_ordinary_batches(run: Running
 
 
 def test_a_fired_wait_is_delivered_to_an_empty_refresh(run: Running):
-    # protocol.md §5: map/parallel resume in-process by sending Updates: [] when a wait is due.
+    # docs/service-semantics.md#timers: map/parallel resume in-process by sending Updates: [] when
+    # a wait is due.
     run.cp(wait_start("w", seconds=5), step_start("other"))
     run.env.advance(ms=4_999)
     assert run.cp()["NewExecutionState"]["Operations"] == []
@@ -167,7 +168,8 @@ def test_a_due_retry_turns_ready_and_is_delivered_to_an_empty_refresh(run: Runni
     run.env.advance(seconds=3)
     ready = run.ops(run.cp())["s"]
     assert ready["Status"] == "READY"
-    # READY clears the timestamp; the attempt count and last error stay (protocol.md §4).
+    # READY clears the timestamp; the attempt count and last error stay
+    # (docs/service-semantics.md#operations).
     assert ready["StepDetails"] == {"Attempt": 1, "Error": error}
     assert ready["Name"] == "flaky"
     assert_shape("Operation", ready)
@@ -180,7 +182,8 @@ def test_a_due_retry_turns_ready_and_is_delivered_to_an_empty_refresh(run: Runni
 
 
 def test_wait_for_condition_retry_payload_is_kept_as_the_result(run: Running):
-    # protocol.md §4: RETRY's Payload (no Error) is the state the SDK reads back as Result.
+    # docs/service-semantics.md#operations: RETRY's Payload (no Error) is the state the SDK reads
+    # back as Result.
     sub = {"SubType": "WaitForCondition"}
     ops = run.ops(run.cp(step_start("c", **sub), step_retry("c", 2, Payload='{"n": 1}', **sub)))
     assert ops["c"]["StepDetails"]["Result"] == '{"n": 1}'
@@ -222,7 +225,7 @@ def test_changes_made_between_invocations_go_in_the_envelope_not_the_first_answe
     assert env.envelope["UpdatedOperationIds"] == ["w"]
     operations = env.envelope["InitialExecutionState"]["Operations"]
     wait = next(op for op in operations if op["Id"] == "w")
-    # The envelope uses epoch milliseconds, not datetimes (protocol.md §1).
+    # The envelope uses epoch milliseconds, not datetimes (docs/service-semantics.md#envelope).
     assert wait["Status"] == "SUCCEEDED"
     assert wait["EndTimestamp"] == T0 + 10_000
     assert wait["WaitDetails"] == {"ScheduledEndTimestamp": T0 + 10_000}
@@ -237,7 +240,8 @@ def test_envelope_holds_the_execution_operation_with_the_input(env: Env):
     assert envelope["DurableExecutionArn"] == arn
     (root,) = envelope["InitialExecutionState"]["Operations"]
     assert root == {
-        "Id": arn.rsplit("/", 1)[-1],  # protocol.md §1: Id is the ARN's last segment
+        # Id is the ARN's last segment (docs/service-semantics.md#envelope)
+        "Id": arn.rsplit("/", 1)[-1],
         "Type": "EXECUTION",
         "StartTimestamp": T0,
         "Status": "STARTED",

@@ -1,6 +1,6 @@
 """GetDurableExecutionState: pages of complete operations with Marker/MaxItems, read with the
-current checkpoint token (protocol.md §3 "GetDurableExecutionState"; "What a faithful fake must
-do" 11), and the envelope's first page handing over to it (§1 NextMarker)."""
+current checkpoint token (docs/service-semantics.md#paging), and the envelope's first page handing
+over to it (the event's NextMarker, docs/service-semantics.md#envelope)."""
 
 import base64
 
@@ -63,7 +63,8 @@ def test_without_max_items_one_page_holds_everything(seven_ops: Running):
 
 
 def test_an_empty_marker_means_the_first_page(seven_ops: Running):
-    # The SDK passes the event's NextMarker, "" when there is none (protocol.md §1).
+    # The SDK passes the event's NextMarker, "" when there is none
+    # (docs/service-semantics.md#envelope).
     assert _page(seven_ops, Marker="", MaxItems=2) == _page(seven_ops, MaxItems=2)
 
 
@@ -111,7 +112,7 @@ def test_a_bad_marker_is_rejected_as_an_invalid_parameter(seven_ops: Running, ma
 
 
 def test_envelope_first_page_hands_over_to_get_state_with_the_envelope_token():
-    # protocol.md §1 / "What a faithful fake must do" 4: a first page with a NextMarker makes the
+    # docs/service-semantics.md#envelope: a first page with a NextMarker makes the
     # SDK page the rest through GetDurableExecutionState with the envelope's token.
     env = Env(initial_page_size=2)
     arn = env.start()

@@ -1,4 +1,4 @@
-"""Timers the service owns (protocol.md §5 and "What a faithful fake must do" 12): a WAIT succeeds
+"""Timers the service owns (docs/service-semantics.md#timers): a WAIT succeeds
 at its scheduled end, a STEP retry goes PENDING -> READY at NextAttemptTimestamp, a callback times
 out, and the execution times out at its ExecutionTimeout. Time is only the injected clock."""
 

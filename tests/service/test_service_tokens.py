@@ -1,6 +1,5 @@
 """Checkpoint tokens: each checkpoint consumes the current token and returns the next one; only the
-latest token of the running invocation is accepted (protocol.md §3 "Token threading", "What a
-faithful fake must do" 5)."""
+latest token of the running invocation is accepted (docs/service-semantics.md#checkpoints)."""
 
 import pytest
 from service_helpers import (
@@ -49,7 +48,8 @@ def test_a_checkpoint_consumes_the_token_it_used(run: Running):
 
 
 def test_an_empty_refresh_also_consumes_the_token(run: Running):
-    # protocol.md §3: refreshes are sent as Updates: [] and thread the token like any batch.
+    # docs/service-semantics.md#checkpoints: refreshes are sent as Updates: [] and thread the token
+    # like any batch.
     used = run.token
     response = run.cp()
     assert response["CheckpointToken"] != used

@@ -1,6 +1,7 @@
-"""Validation of checkpoint batches: the legal transitions of protocol.md §4 ("Additional rules",
-read from the official testing library's checkpoint validators) and the botocore model's value
-constraints that botocore does not enforce client-side (protocol.md §8: patterns and maxima).
+"""Validation of checkpoint batches: the legal transitions of docs/service-semantics.md#operations
+(the official testing library's checkpoint validators encode them too) and the botocore model's
+value constraints that botocore does not enforce client-side
+(docs/service-semantics.md#model-limits).
 
 Every rejection is an InvalidParameterValueException (not a token error, so the SDK fails the
 execution instead of retrying), names the offending update's index in the batch, its Id and the
@@ -371,7 +372,7 @@ REJECTIONS: list[tuple[str, list[list[dict[str, Any]]], list[dict[str, Any]], in
         "x",
         r"Type STEP.*cannot change",
     ),
-    # --- botocore model constraints on OperationUpdate (protocol.md §8)
+    # --- botocore model constraints on OperationUpdate (docs/service-semantics.md#model-limits)
     ("id-empty", [], [step_start("")], 0, "", r"Id must be 1-64"),
     ("id-with-space", [], [step_start("a b")], 0, "a b", r"Id must be 1-64"),
     ("id-with-dot", [], [step_start("a.b")], 0, "a.b", r"Id must be 1-64"),
@@ -552,7 +553,8 @@ def test_rejection_names_the_update_index_its_id_and_the_rule(
     assert message.startswith(f"Updates[{culprit}] "), message
     assert f"Id {op_id!r}" in message, message
     assert re.search(rule, message, re.DOTALL), message
-    assert not message.startswith("Invalid checkpoint token")  # non-retryable (protocol.md §6)
+    # non-retryable: docs/service-semantics.md#errors
+    assert not message.startswith("Invalid checkpoint token")
     assert run.env.snapshot(run.arn) == before
 
 

@@ -1,6 +1,7 @@
 """Through a real botocore ``lambda`` client from ``make_client(Router(service))``: the requests are
 serialized by botocore, answered by the router and parsed by botocore's rest-json parser, exactly
-as the SDK's boto3 client would see an AWS endpoint (protocol.md §2, §6, §8)."""
+as the SDK's boto3 client would see an AWS endpoint (docs/service-semantics.md: #client, #errors,
+#model-limits)."""
 
 import datetime as dt
 import uuid
@@ -85,8 +86,9 @@ def test_stale_token_is_an_invalid_parameter_value_client_error(wired: Wired):
 
 
 def test_the_sdk_classifies_a_stale_token_as_retryable(wired: Wired):
-    # protocol.md §6: only "Invalid checkpoint token" InvalidParameterValueExceptions make the SDK
-    # raise (so Lambda re-invokes) instead of failing the execution.
+    # docs/service-semantics.md#errors: only "Invalid checkpoint token"
+    # InvalidParameterValueExceptions make the SDK raise (so Lambda re-invokes) instead of failing
+    # the execution.
     arn, token = wired.running()
     wired.checkpoint(arn, token, [])
     sdk = LambdaClient(client=wired.client)
@@ -155,7 +157,8 @@ def test_a_repeated_explicit_client_token_gets_the_identical_parsed_answer(wired
 
 
 def test_botocore_fills_in_a_client_token(wired: Wired):
-    # protocol.md §2: ClientToken carries the idempotencyToken trait; botocore sends a uuid4.
+    # docs/service-semantics.md#client: ClientToken carries the idempotencyToken trait; botocore
+    # sends a uuid4.
     seen = []
     wired.service.add_checkpoint_listener(lambda arn, request, _: seen.append(request))
     arn, token = wired.running()
@@ -206,7 +209,8 @@ def test_state_pages_through_the_client(wired: Wired):
 
 
 def test_state_max_items_above_the_model_maximum_is_rejected(wired: Wired):
-    # botocore enforces min but not max client-side (protocol.md §8); the service must.
+    # botocore enforces min but not max client-side (docs/service-semantics.md#model-limits); the
+    # service must.
     arn, token = wired.running()
     with pytest.raises(ClientError) as caught:
         wired.client.get_durable_execution_state(
@@ -334,7 +338,7 @@ def test_list_executions_through_the_client(wired: Wired):
         return [e["DurableExecutionArn"] for e in answer["DurableExecutions"]]
 
     assert listed() == [third, second, first]
-    # Statuses is a query list sent as repeated keys (protocol.md §8).
+    # Statuses is a query list sent as repeated keys (docs/service-semantics.md#model-limits).
     assert listed(Statuses=["RUNNING", "FAILED"]) == [third, second, first]
     assert listed(Statuses=["FAILED"]) == [second]
     assert listed(StartedAfter=at(T0)) == [third, second]
@@ -375,7 +379,8 @@ def test_callbacks_through_the_client(wired: Wired):
         op["Id"]: op["CallbackDetails"]["CallbackId"]
         for op in answer["NewExecutionState"]["Operations"]
     }
-    # The ids use + / = (protocol.md §8: each is percent-encoded in the path by botocore).
+    # The ids use + / = (each is percent-encoded in the path by botocore,
+    # docs/service-semantics.md#client).
     wired.client.send_durable_execution_callback_success(CallbackId=ids["a"], Result=b'"yes"')
     wired.client.send_durable_execution_callback_failure(
         CallbackId=ids["b"], Error={"ErrorType": "Denied", "ErrorMessage": "no"}

@@ -1,7 +1,7 @@
 """``Router.handle`` called directly with HTTP-shaped requests: every failure is answered as AWS
 answers it (status, ``X-Amzn-ErrorType`` header, JSON body with ``__type`` and ``message``,
-protocol.md §6 "botocore error parsing") and the router never raises. Path labels arrive
-percent-encoded (protocol.md §2) and are decoded."""
+docs/service-semantics.md#errors) and the router never raises. Path labels arrive
+percent-encoded (docs/service-semantics.md#client) and are decoded."""
 
 from typing import Any
 from urllib.parse import urlencode

@@ -71,7 +71,8 @@ class Wired:
 
 
 def label(value: str) -> str:
-    """A URI label as botocore encodes it: every reserved character escaped (protocol.md §2)."""
+    """A URI label as botocore encodes it: every reserved character escaped
+    (docs/service-semantics.md#client)."""
     return urllib.parse.quote(value, safe="")
 
 
