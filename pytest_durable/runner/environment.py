@@ -34,6 +34,7 @@ from pytest_durable.service import DurableService
 from pytest_durable.service.service import MAX_EXECUTION_TIMEOUT_SECONDS
 from pytest_durable.transport import Router, make_client
 from pytest_durable.transport.http import HttpEndpoint
+from pytest_durable.transport.inprocess import leased_client
 
 Handler = Callable[[Any, Any], Any]
 _UNSET: Any = object()
@@ -79,11 +80,8 @@ class DurableEnvironment:
         self.checkpoints = CheckpointLog(self.service, self.clock.now_ms)
         self.service.add_checkpoint_listener(self.checkpoints)
         self._test_client: Any = None
-        self._sdk_client = make_client(
-            self.router,
-            region=self.settings.region,
-            user_agent_extra=f"aws-durable-execution-sdk-python/{sdk_about.__version__}",
-        )
+        # The SDK's client, leased for the time the environment is open (see __enter__).
+        self._sdk_client: Any = None
         self._stack: ExitStack | None = None
         self._http: HttpEndpoint | None = None
         self._responders = ResponderRegistry()
@@ -101,6 +99,13 @@ class DurableEnvironment:
                 stack.enter_context(self.clock.freeze())
             self.prompt_shutdown = stack.enter_context(prompt_checkpoint_shutdown())
             self.idle_window_skip = stack.enter_context(skip_idle_batch_window())
+            self._sdk_client = stack.enter_context(
+                leased_client(
+                    self.router,
+                    region=self.settings.region,
+                    user_agent_extra=f"aws-durable-execution-sdk-python/{sdk_about.__version__}",
+                )
+            )
             stack.enter_context(sdk_client(self._sdk_client))
         except BaseException:
             stack.close()
@@ -123,6 +128,7 @@ class DurableEnvironment:
                 self._stack.close()
                 self._stack = None
                 self._http = None
+                self._sdk_client = None  # returned to the pool: another environment's now
 
     @property
     def client(self) -> Any:

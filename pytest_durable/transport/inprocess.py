@@ -9,15 +9,17 @@ AWS configuration or environment, so a test cannot reach, or need, a real accoun
 
 from __future__ import annotations
 
+import threading
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from botocore import UNSIGNED
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.config import Config
 
-from pytest_durable.transport.router import Router, botocore_session
+from pytest_durable.transport.router import HttpResponse, Router, botocore_session
 
 DUMMY_ENDPOINT = "https://lambda.{region}.amazonaws.com"
 
@@ -32,8 +34,11 @@ class _RawBody:
         yield self._body
 
 
-def make_client(router: Router, *, region: str = "us-east-1", user_agent_extra: str = "") -> Any:
-    """A boto3 ``lambda`` client wired to ``router`` without a socket.
+Send = Callable[[AWSPreparedRequest], AWSResponse]
+
+
+def _new_client(region: str, user_agent_extra: str, send: Send) -> Any:
+    """A botocore ``lambda`` client whose every prepared request is answered by ``send``.
 
     Retries follow botocore's defaults for the SDK's client (standard mode, same ClientToken on
     each attempt), so fault-injected 5xx/429 answers are retried as they would be against AWS.
@@ -55,16 +60,103 @@ def make_client(router: Router, *, region: str = "us-east-1", user_agent_extra: 
         ),
     )
 
-    def send(request: AWSPreparedRequest, **_: Any) -> AWSResponse:
-        url = urllib.parse.urlsplit(request.url)
-        path = url.path + (f"?{url.query}" if url.query else "")
-        body = request.body or b""
-        if isinstance(body, str):
-            body = body.encode()
-        elif hasattr(body, "read"):
-            body = body.read()
-        answer = router.handle(request.method, path, dict(request.headers.items()), body)
-        return AWSResponse(request.url, answer.status, answer.headers, _RawBody(answer.body))
+    def before_send(request: AWSPreparedRequest, **_: Any) -> AWSResponse:
+        return send(request)
 
-    client.meta.events.register("before-send.lambda", send)
+    client.meta.events.register("before-send.lambda", before_send)
     return client
+
+
+def _answer(router: Router, request: AWSPreparedRequest) -> HttpResponse:
+    url = urllib.parse.urlsplit(request.url)
+    path = url.path + (f"?{url.query}" if url.query else "")
+    body = request.body or b""
+    if isinstance(body, str):
+        body = body.encode()
+    elif hasattr(body, "read"):
+        body = body.read()
+    return router.handle(request.method, path, dict(request.headers.items()), body)
+
+
+def _response(request: AWSPreparedRequest, answer: HttpResponse) -> AWSResponse:
+    return AWSResponse(request.url, answer.status, answer.headers, _RawBody(answer.body))
+
+
+def make_client(router: Router, *, region: str = "us-east-1", user_agent_extra: str = "") -> Any:
+    """A boto3 ``lambda`` client wired to ``router`` without a socket, for as long as it lives."""
+    return _new_client(
+        region, user_agent_extra, lambda request: _response(request, _answer(router, request))
+    )
+
+
+# ----------------------------------------------------------------------------- reuse
+#
+# Building a botocore client costs milliseconds (its class has a method per operation of the
+# whole Lambda API, its event hooks are copied from the session), and every test's environment
+# needs one for the SDK. So environments lease clients one after another: while leased, a
+# client's requests go to that environment's router; when it is returned, to nothing. A client
+# is taken back only if it is as good as new. Its one piece of state that outlives a request is
+# botocore's retry quota, which only a retried call draws down, and only an error answer is
+# retried; so a lease that saw an error answer (or a failure to answer) retires its client, and
+# the next environment builds a fresh one. Requests that arrive after the lease ended (from a
+# handler thread still running after its test gave up on it) get an error, never another
+# environment's service.
+
+
+class _Lease:
+    def __init__(self, router: Router) -> None:
+        self.router = router
+        self.as_good_as_new = True
+
+
+class _LeasableClient:
+    def __init__(self, region: str, user_agent_extra: str) -> None:
+        self.lease: _Lease | None = None
+        self.client = _new_client(region, user_agent_extra, self._send)
+
+    def _send(self, request: AWSPreparedRequest) -> AWSResponse:
+        lease = self.lease
+        if lease is None:
+            raise RuntimeError(
+                "pytest-durable: a request reached the SDK client of a DurableEnvironment that "
+                "has already closed (a handler thread outlived its test?)"
+            )
+        try:
+            answer = _answer(lease.router, request)
+        except BaseException:
+            lease.as_good_as_new = False
+            raise
+        if answer.status >= 300:
+            lease.as_good_as_new = False
+        return _response(request, answer)
+
+
+#: Idle clients kept per (region, user agent): enough for environments nested a few deep.
+MAX_IDLE_CLIENTS = 4
+_idle: dict[tuple[str, str], list[_LeasableClient]] = {}
+_idle_lock = threading.Lock()
+
+
+@contextmanager
+def leased_client(
+    router: Router, *, region: str = "us-east-1", user_agent_extra: str = ""
+) -> Iterator[Any]:
+    """A boto3 ``lambda`` client wired to ``router`` for the duration, reused across
+    environments of this process (see the comment above)."""
+    key = (region, user_agent_extra)
+    with _idle_lock:
+        idle = _idle.get(key)
+        leasable = idle.pop() if idle else None
+    if leasable is None:
+        leasable = _LeasableClient(region, user_agent_extra)
+    lease = _Lease(router)
+    leasable.lease = lease
+    try:
+        yield leasable.client
+    finally:
+        leasable.lease = None
+        if lease.as_good_as_new:
+            with _idle_lock:
+                bucket = _idle.setdefault(key, [])
+                if len(bucket) < MAX_IDLE_CLIENTS:
+                    bucket.append(leasable)
