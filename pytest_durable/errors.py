@@ -19,7 +19,7 @@ see docs/service-semantics.md#errors).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:  # for annotations only: this module imports nothing of the package at run time
     from pytest_durable.assertions.matching import MatchReport
@@ -164,6 +164,10 @@ class DurableExecutionAlreadyStartedException(ServiceError):
 
 class DurableRunError(DurableTestError):
     """A durable execution could not be driven to its end."""
+
+    #: The execution as the run left it (an ``ExecutionResult``), when the error ends a run
+    #: whose execution the service settled itself, e.g. failed for an invalid handler output.
+    result: Any = None
 
 
 class HandlerContractError(DurableRunError):

@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 
 from pytest_durable.clock import VirtualClock
 from pytest_durable.errors import (
+    DurableRunError,
     ExecutionBlockedError,
     ExecutionStuckError,
     HandlerContractError,
@@ -37,6 +38,7 @@ from pytest_durable.runner.invocation import (
 from pytest_durable.runner.invokes import run_chained_invoke
 from pytest_durable.runner.result import ExecutionResult
 from pytest_durable.service import (
+    MAX_IDLE_PENDING_INVOCATIONS,
     Execution,
     ExecutionStatus,
     Operation,
@@ -47,8 +49,6 @@ from pytest_durable.service import (
 if TYPE_CHECKING:
     from pytest_durable.runner.callbacks import _Step
     from pytest_durable.runner.environment import DurableEnvironment
-
-_OUTPUT_STATUSES = frozenset({"SUCCEEDED", "FAILED", "PENDING"})
 
 
 class ExecutionDriver:
@@ -166,20 +166,34 @@ class ExecutionDriver:
             self._last_crash = outcome.exception
             return outcome
         output = outcome.output
-        if not isinstance(output, dict) or output.get("Status") not in _OUTPUT_STATUSES:
-            self.service.end_invocation(
-                self.arn,
-                None,
-                {"ErrorType": "Runtime.InvalidOutput", "ErrorMessage": repr(output)[:500]},
-            )
-            raise HandlerContractError(
-                f"The handler returned {output!r:.200}, which is not a durable invocation output "
-                f"(a dict with Status SUCCEEDED, FAILED or PENDING). Decorate the handler with "
-                f"@durable_execution from aws_durable_execution_sdk_python."
-            )
         self._consecutive_failures = 0
-        self.service.end_invocation(self.arn, output)
+        end = self.service.end_invocation(self.arn, output)
+        if end.status == "INVALID_OUTPUT":
+            # The service has failed the execution, as the real one does; the test learns why.
+            raise self._with_result(
+                HandlerContractError(
+                    f"The handler returned {output!r:.200}, which is not a valid durable "
+                    f"invocation output: {end.problem}. The service failed the execution with "
+                    f"InvalidParameterValueException, as Lambda does (result.error; the error's "
+                    f".result is the execution). Durable handlers answer through "
+                    f"@durable_execution from aws_durable_execution_sdk_python: decorate the "
+                    f"handler with it, and keep wrappers from changing its answer."
+                )
+            )
+        if end.status == "NOTHING_PENDING" and end.execution_status is ExecutionStatus.FAILED:
+            raise self._with_result(
+                ExecutionStuckError(
+                    f"{self._stuck_message()} Lambda retries such an invocation and then fails "
+                    f"the execution; here too it failed after {MAX_IDLE_PENDING_INVOCATIONS} "
+                    f"consecutive invocations, with InvalidParameterValueException "
+                    f"{end.problem!r} (the error's .result is the execution)."
+                )
+            )
         return outcome
+
+    def _with_result(self, error: DurableRunError) -> DurableRunError:
+        error.result = self.result()
+        return error
 
     # ------------------------------------------------------------------ driving
 

@@ -8,6 +8,7 @@ from pytest_durable.errors import (
     ResourceNotFoundException,
     ServiceError,
 )
+from pytest_durable.service.invocation_output import MAX_IDLE_PENDING_INVOCATIONS
 from pytest_durable.service.model import (
     Execution,
     ExecutionStatus,
@@ -21,6 +22,7 @@ from pytest_durable.service.service import DurableService, InvocationEnd
 
 __all__ = [
     "INVALID_TOKEN_PREFIX",
+    "MAX_IDLE_PENDING_INVOCATIONS",
     "DurableService",
     "Execution",
     "ExecutionStatus",

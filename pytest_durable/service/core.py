@@ -205,10 +205,11 @@ class ServiceBase:
 
     def woke_since_last_invocation(self, arn: str) -> bool:
         """Whether the service changed an operation on its own (a timer fired, a callback was
-        answered) since the latest invocation began: Lambda re-invokes for each such change."""
+        answered) since the latest invocation began, or retries that invocation (PENDING with
+        nothing pending): Lambda re-invokes for each."""
         with self._locked():
             execution = self.execution(arn)
-            if not execution.invocations:
+            if not execution.invocations or execution.retry_invocation:
                 return True
             return execution.wake_count > execution.invocations[-1].wake_count_at_start
 

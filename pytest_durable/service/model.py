@@ -277,6 +277,10 @@ class Execution:
     # A terminal outcome reported through an EXECUTION update, settled when the invocation ends.
     pending_outcome: tuple[ExecutionStatus, str | None, Wire | None] | None = None
     pause: PauseState | None = None
+    # Consecutive invocations that answered PENDING with nothing pending; the service invokes
+    # again (``retry_invocation``) until there are too many (service/invocation_output.py).
+    idle_pending_invocations: int = 0
+    retry_invocation: bool = False
     # Idempotency of Pause/Resume ClientTokens: (api, token) -> (parameters, time).
     operator_tokens: dict[tuple[str, str], tuple[Any, int]] = field(default_factory=dict)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from pytest_durable.errors import (
     InvalidCheckpointTokenError,
@@ -30,6 +31,13 @@ from pytest_durable.service.core import (
     named_root,
 )
 from pytest_durable.service.history import error_of, record_event, result_of
+from pytest_durable.service.invocation_output import (
+    MAX_IDLE_PENDING_INVOCATIONS,
+    NOTHING_PENDING_MESSAGE,
+    has_pending_work,
+    output_problem,
+    rejection,
+)
 from pytest_durable.service.model import (
     CachedCheckpoint,
     Execution,
@@ -58,8 +66,13 @@ _FUNCTION_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 class InvocationEnd:
     """How an invocation ended, as the service judged its output."""
 
-    status: str  # "SUCCEEDED" | "FAILED" | "PENDING" | "INVOCATION_FAILED"
+    #: "SUCCEEDED" | "FAILED" | "PENDING" | "INVOCATION_FAILED" (the handler raised), or the
+    #: service's verdict on an output it refuses: "INVALID_OUTPUT" (the execution failed) or
+    #: "NOTHING_PENDING" (PENDING with nothing pending: retried, then failed).
+    status: str
     execution_status: ExecutionStatus
+    #: Why the output was refused (the ErrorMessage the execution fails with).
+    problem: str | None = None
 
 
 class DurableService(CallbackAPI, OperatorAPI):
@@ -163,6 +176,7 @@ class DurableService(CallbackAPI, OperatorAPI):
                     f"it with ResumeDurableExecution first"
                 )
             token = self._mint_token(execution)
+            execution.retry_invocation = False
             execution.invocations.append(
                 Invocation(
                     request_id=str(uuid.uuid4()),
@@ -188,14 +202,14 @@ class DurableService(CallbackAPI, OperatorAPI):
                 envelope["UpdatedOperationIds"] = list(dict.fromkeys(updated))
             return envelope
 
-    def end_invocation(
-        self, arn: str, output: Wire | None, failure: Wire | None = None
-    ) -> InvocationEnd:
+    def end_invocation(self, arn: str, output: Any, failure: Wire | None = None) -> InvocationEnd:
         """Record the end of the running invocation and settle the execution from its output.
 
         ``failure`` (an ErrorObject) means the handler raised: Lambda reports a function error,
-        the execution stays RUNNING and is re-invoked. Otherwise ``output`` is the handler's
-        ``DurableExecutionInvocationOutput`` dict.
+        the execution stays RUNNING and is re-invoked. Otherwise ``output`` is what the handler
+        returned, normally a ``DurableExecutionInvocationOutput`` dict; an invalid one, or
+        PENDING with nothing pending, is settled as the real service does (see
+        ``invocation_output.py``).
         """
         with self._locked():
             execution = self.execution(arn)
@@ -207,7 +221,8 @@ class DurableService(CallbackAPI, OperatorAPI):
             now = self.now_ms()
             invocation.end_ms = now
             invocation.error = failure
-            status = "CRASHED" if failure is not None else str((output or {}).get("Status", ""))
+            readable = output if isinstance(output, dict) else {}
+            status = "CRASHED" if failure is not None else str(readable.get("Status", ""))
             invocation.outcome = status
             execution.checkpoint_token = None
             completed: Wire = {
@@ -222,15 +237,26 @@ class DurableService(CallbackAPI, OperatorAPI):
                 return InvocationEnd("PENDING", execution.status)
             if failure is not None:
                 execution.pending_outcome = None
+                execution.idle_pending_invocations = 0
                 self._settle_pause(execution, now)
                 return InvocationEnd("INVOCATION_FAILED", execution.status)
+            problem = output_problem(output)
+            if problem is not None:
+                execution.pending_outcome = None
+                self._finish(execution, ExecutionStatus.FAILED, now, error=rejection(problem))
+                return InvocationEnd("INVALID_OUTPUT", execution.status, problem)
+            if status == "PENDING" and not has_pending_work(
+                execution, invocation.wake_count_at_start
+            ):
+                return self._idle_pending(execution, now)
+            execution.idle_pending_invocations = 0
             if status == "SUCCEEDED":
-                result = (output or {}).get("Result")
+                result = readable.get("Result")
                 if execution.pending_outcome is not None and not result:
                     result = execution.pending_outcome[1]
                 self._finish(execution, ExecutionStatus.SUCCEEDED, now, result=result)
             elif status == "FAILED":
-                error = (output or {}).get("Error")
+                error = readable.get("Error")
                 if error is None and execution.pending_outcome is not None:
                     error = execution.pending_outcome[2]
                 self._finish(execution, ExecutionStatus.FAILED, now, error=error)
@@ -238,6 +264,18 @@ class DurableService(CallbackAPI, OperatorAPI):
                 self._settle_pause(execution, now)
             execution.pending_outcome = None
             return InvocationEnd(status, execution.status)
+
+    def _idle_pending(self, execution: Execution, now: int) -> InvocationEnd:
+        """PENDING with nothing pending: retried as transient, failed once it keeps happening."""
+        execution.pending_outcome = None
+        execution.idle_pending_invocations += 1
+        if execution.idle_pending_invocations >= MAX_IDLE_PENDING_INVOCATIONS:
+            self._finish(
+                execution, ExecutionStatus.FAILED, now, error=rejection(NOTHING_PENDING_MESSAGE)
+            )
+        else:
+            execution.retry_invocation = True
+        return InvocationEnd("NOTHING_PENDING", execution.status, NOTHING_PENDING_MESSAGE)
 
     # ------------------------------------------------------- the SDK's two APIs
 

@@ -12,6 +12,7 @@ from service_helpers import (
     execution_succeed,
     step_start,
     step_succeed,
+    wait_start,
 )
 
 BIG = '"' + "x" * 1000 + '"'
@@ -94,12 +95,11 @@ def test_failed_output_with_error_fails_the_execution(env: Env):
     assert env.describe(arn)["Error"] == ERROR
 
 
-def test_pending_output_keeps_the_execution_running_and_reinvocable(env: Env):
-    arn = env.start()
-    env.invoke(arn)
-    end = env.service.end_invocation(arn, {"Status": "PENDING"})
+def test_pending_output_keeps_the_execution_running_and_reinvocable(run: Running):
+    run.cp(wait_start("w"))
+    end = run.env.service.end_invocation(run.arn, {"Status": "PENDING"})
     assert (end.status, end.execution_status.value) == ("PENDING", "RUNNING")
-    env.invoke(arn)  # a new invocation may begin
+    run.env.invoke(run.arn)  # a new invocation may begin
 
 
 def test_a_crashed_invocation_keeps_the_execution_running(env: Env):
