@@ -197,7 +197,17 @@ class UnusedStepMockError(DurableTestError, AssertionError):
 
 class HandlerTimeoutError(DurableTestError, RuntimeError):
     """The handler did not return within the wall-clock limit (it is hung, not slow in virtual
-    time: durable waits never block)."""
+    time: durable waits never block). Its sandbox was killed (``runner/sandbox.py``): nothing
+    more of that invocation reaches the service, and the process can exit at once."""
+
+
+class SandboxKilled(BaseException):
+    """Raised in the threads of a killed sandbox (``runner/sandbox.py``): the invocation they
+    belong to is over. A ``BaseException``, like the ``SystemExit`` it stands for, so neither
+    the SDK nor ordinary ``except Exception`` blocks take it for a failure to report. As an
+    invocation's outcome it is a crash, reported as Lambda reports a runtime that died."""
+
+    error_type = "Runtime.ExitError"
 
 
 class HandlerProcessCrash(DurableTestError, RuntimeError):

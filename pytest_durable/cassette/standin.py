@@ -40,6 +40,7 @@ from pytest_durable.errors import (
 from pytest_durable.runner.driver import ExecutionDriver
 from pytest_durable.runner.environment import DurableEnvironment
 from pytest_durable.runner.invokes import function_key
+from pytest_durable.runner.sandbox import SandboxGate
 from pytest_durable.service.model import ExecutionStatus
 from pytest_durable.transport.inprocess import make_client
 from pytest_durable.transport.router import HttpResponse, Router, error_response, lambda_model
@@ -92,7 +93,7 @@ class LambdaStandIn(Router):
         #: Errors the background drivers met (the execution was stopped with them).
         self.errors: list[BaseException] = []
         self._sdk_client = make_client(
-            Router(environment.service), region=environment.settings.region
+            SandboxGate(environment.service), region=environment.settings.region
         )
 
     def register(self, function_name: str, handler: Handler) -> None:

@@ -24,6 +24,7 @@ from pytest_durable.runner.driver import ExecutionDriver
 from pytest_durable.runner.invokes import InvokeRegistry, InvokeTarget, error_object
 from pytest_durable.runner.mocks import NO_RESULT, StepMock, StepMocks
 from pytest_durable.runner.result import ExecutionResult
+from pytest_durable.runner.sandbox import SandboxGate, follow_threads
 from pytest_durable.runner.sdk import (
     prompt_checkpoint_shutdown,
     sdk_client,
@@ -101,11 +102,12 @@ class DurableEnvironment:
             self.idle_window_skip = stack.enter_context(skip_idle_batch_window())
             self._sdk_client = stack.enter_context(
                 leased_client(
-                    self.router,
+                    SandboxGate(self.service),  # a killed invocation's requests never arrive
                     region=self.settings.region,
                     user_agent_extra=f"aws-durable-execution-sdk-python/{sdk_about.__version__}",
                 )
             )
+            stack.enter_context(follow_threads())
             stack.enter_context(sdk_client(self._sdk_client))
         except BaseException:
             stack.close()

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from pytest_durable.clock import VirtualClock
-from pytest_durable.errors import HandlerTimeoutError
+from pytest_durable.errors import HandlerTimeoutError, SandboxKilled
+from pytest_durable.runner.sandbox import Sandbox
 
 Handler = Callable[[Any, Any], Any]
 
@@ -75,23 +75,31 @@ def invoke_handler(
     *,
     wall_timeout_seconds: float,
 ) -> InvocationOutcome:
-    """Call the handler on its own thread, as Lambda would, bounded by a wall-clock timeout."""
+    """Call the handler in a sandbox of its own, as Lambda would, bounded by a wall-clock
+    timeout; past it the sandbox is killed and :class:`HandlerTimeoutError` says what the
+    handler was doing."""
     outcome: list[InvocationOutcome] = []
+    sandbox = Sandbox(context.aws_request_id[:8])
 
     def call() -> None:
         try:
             outcome.append(InvocationOutcome(output=handler(event, context)))
+        except SandboxKilled as killed:
+            outcome.append(InvocationOutcome(exception=killed))
         except BaseException as error:
             outcome.append(InvocationOutcome(exception=error))
 
-    worker = threading.Thread(target=call, name=f"lambda-{context.aws_request_id[:8]}", daemon=True)
-    worker.start()
+    worker = sandbox.start(call)
     worker.join(wall_timeout_seconds)
     if worker.is_alive():
+        doing = sandbox.describe()
+        sandbox.kill()
         raise HandlerTimeoutError(
             f"The handler did not return within {wall_timeout_seconds:g} s of wall time. Durable "
             f"waits and retries never block in pytest-durable, so the handler is stuck (a "
             f"deadlock, a real sleep, or I/O that never completes). Raise the limit with "
-            f"@pytest.mark.durable(invocation_wall_timeout=...) if it is merely slow."
+            f"@pytest.mark.durable(invocation_wall_timeout=...) if it is merely slow. Its "
+            f"sandbox was killed: nothing more of this invocation reaches the service."
+            + (f"\n{doing}" if doing else "")
         )
     return outcome[0]
