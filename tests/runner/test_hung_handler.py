@@ -151,5 +151,5 @@ def test_pytest_exits_right_after_a_hung_handler(pytester: pytest.Pytester, work
     exited = time.time()
     result.assert_outcomes(passed=2)
     done = float((pytester.path / "done-at").read_text())
-    assert exited - done < 3, f"pytest exited {exited - done:.1f} s after it was done"
+    assert exited - done < 10, f"pytest exited {exited - done:.1f} s after it was done"
     assert "Checkpoint" not in result.stdout.str() + result.stderr.str()
