@@ -165,6 +165,11 @@ def _name_matches(pattern: str, name: str) -> bool:
 # ----------------------------------------------------------------------------- the tests
 
 
+def test_every_suite_of_the_package_runs():
+    _loaded()
+    assert {p.name for p in requirements_dir().iterdir() if p.is_dir()} == set(SUITES)
+
+
 def test_every_requirement_has_a_handler():
     ids = {r.id for r in _loaded()}
     assert ids == set(HANDLERS)

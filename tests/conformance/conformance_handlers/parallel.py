@@ -110,14 +110,66 @@ def _projecting(
     return build
 
 
-requirement("8-6")(
-    _projecting(
+#: Requirements whose handler runs ``branches`` one at a time with a completion config and
+#: returns a projection of the batch: id -> (name, branches, projected keys, completion config).
+PROJECTING: dict[str, tuple[str, list[Any], tuple[str, ...], dict[str, Any]]] = {
+    "8-6": (
         "failfast",
         [returns("ok"), fails(1), returns("ok")],
         PROJECTION,
-        tolerated_failure_count=0,
-    )
-)
+        dict(tolerated_failure_count=0),
+    ),
+    "8-8": (
+        "min-successful",
+        [returns("a"), returns("b"), returns("c"), returns("d")],
+        ("completionReason", "successCount", "totalCount"),
+        dict(min_successful=2),
+    ),
+    "8-9": (
+        "tolerated",
+        [returns("ok"), fails(1), returns("ok")],
+        PROJECTION,
+        dict(tolerated_failure_count=1),
+    ),
+    "8-10": (
+        "tolerated-exceeded",
+        [fails(0), fails(1), returns("ok")],
+        STOPPED,
+        dict(tolerated_failure_count=1),
+    ),
+    "8-13": (
+        "tolerated-pct",
+        [fails(0), fails(1), returns("ok"), returns("ok")],
+        STOPPED,
+        dict(tolerated_failure_percentage=25),
+    ),
+    "8-16": (
+        "all-fail",
+        [fails(0), fails(1), fails(2)],
+        PROJECTION,
+        dict(tolerated_failure_count=3),
+    ),
+    "8-17": (
+        "min-not-reached",
+        [returns("ok"), fails(1), returns("ok")],
+        PROJECTION,
+        dict(min_successful=3),
+    ),
+    "8-18": (
+        "combined",
+        [fails(0), fails(1), returns("ok"), returns("ok")],
+        STOPPED,
+        dict(min_successful=3, tolerated_failure_count=1),
+    ),
+    "8-22": (
+        "pct-boundary",
+        [fails(0), returns("ok"), returns("ok"), returns("ok")],
+        PROJECTION,
+        dict(tolerated_failure_percentage=25),
+    ),
+}
+for _id, (_name, _branches, _keys, _completion) in PROJECTING.items():
+    requirement(_id)(_projecting(_name, _branches, _keys, **_completion))
 
 
 @requirement("8-7")
@@ -133,32 +185,6 @@ def parallel_throw_if_error(env):
         return "unreachable"
 
     return handler
-
-
-requirement("8-8")(
-    _projecting(
-        "min-successful",
-        [returns("a"), returns("b"), returns("c"), returns("d")],
-        ("completionReason", "successCount", "totalCount"),
-        min_successful=2,
-    )
-)
-requirement("8-9")(
-    _projecting(
-        "tolerated",
-        [returns("ok"), fails(1), returns("ok")],
-        PROJECTION,
-        tolerated_failure_count=1,
-    )
-)
-requirement("8-10")(
-    _projecting(
-        "tolerated-exceeded",
-        [fails(0), fails(1), returns("ok")],
-        STOPPED,
-        tolerated_failure_count=1,
-    )
-)
 
 
 @requirement("8-11")
@@ -184,16 +210,6 @@ def parallel_flat(env):
         ).get_results()
 
     return handler
-
-
-requirement("8-13")(
-    _projecting(
-        "tolerated-pct",
-        [fails(0), fails(1), returns("ok"), returns("ok")],
-        STOPPED,
-        tolerated_failure_percentage=25,
-    )
-)
 
 
 @requirement("8-14")
@@ -232,28 +248,6 @@ def parallel_item_serdes(env):
         ).get_results()
 
     return handler
-
-
-requirement("8-16")(
-    _projecting("all-fail", [fails(0), fails(1), fails(2)], PROJECTION, tolerated_failure_count=3)
-)
-requirement("8-17")(
-    _projecting(
-        "min-not-reached",
-        [returns("ok"), fails(1), returns("ok")],
-        PROJECTION,
-        min_successful=3,
-    )
-)
-requirement("8-18")(
-    _projecting(
-        "combined",
-        [fails(0), fails(1), returns("ok"), returns("ok")],
-        STOPPED,
-        min_successful=3,
-        tolerated_failure_count=1,
-    )
-)
 
 
 @requirement("8-19")
@@ -299,13 +293,3 @@ def parallel_nested(env):
         return context.parallel([outer_branch], name="outer", config=one_at_a_time()).get_results()
 
     return handler
-
-
-requirement("8-22")(
-    _projecting(
-        "pct-boundary",
-        [fails(0), returns("ok"), returns("ok"), returns("ok")],
-        PROJECTION,
-        tolerated_failure_percentage=25,
-    )
-)

@@ -42,13 +42,23 @@ def count_up(start: int, threshold: int) -> WaitForConditionConfig[int]:
     )
 
 
-@requirement("6-1")
-def wait_for_condition_basic(env):
-    @durable_execution
-    def handler(event, context: DurableContext):
-        return context.wait_for_condition(increment, count_up(0, event))
+def _counting(start: int, threshold: int | None = None, name: str | None = None):
+    """Count up from ``start`` to ``threshold`` (the input when None), one per poll."""
 
-    return handler
+    def build(env):
+        @durable_execution
+        def handler(event, context: DurableContext):
+            until = event if threshold is None else threshold
+            return context.wait_for_condition(increment, count_up(start, until), name=name)
+
+        return handler
+
+    return build
+
+
+requirement("6-1")(_counting(0))
+requirement("6-3")(_counting(0, 2, name="poll-status"))
+requirement("6-4")(_counting(5))
 
 
 @requirement("6-2")
@@ -59,24 +69,6 @@ def wait_for_condition_immediate(env):
             wait_strategy=poll_until(lambda state: state >= 5), initial_state=5
         )
         return context.wait_for_condition(lambda state, _: state, config)
-
-    return handler
-
-
-@requirement("6-3")
-def wait_for_condition_named(env):
-    @durable_execution
-    def handler(event, context: DurableContext):
-        return context.wait_for_condition(increment, count_up(0, 2), name="poll-status")
-
-    return handler
-
-
-@requirement("6-4")
-def wait_for_condition_initial_state(env):
-    @durable_execution
-    def handler(event, context: DurableContext):
-        return context.wait_for_condition(increment, count_up(5, event))
 
     return handler
 
