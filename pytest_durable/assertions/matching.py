@@ -82,6 +82,10 @@ class MatchReport:
     def __bool__(self) -> bool:
         return self.ok
 
+    def __str__(self) -> str:
+        # print(report) and f"{report}" read like explain(), not like a dataclass.
+        return self.explain()
+
     def explain(self, *, limit: int = 20) -> str:
         """Mismatches one per line, then a unified diff of expected against actual."""
         if self.ok:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_durable.cassette.modes import RecordMode
-from pytest_durable.errors import CassetteMissingError, CassetteSourceError
+from pytest_durable.errors import CassetteMissingError, CassetteSourceError, CloudRunError
 from pytest_durable.marker_settings import from_config, with_markers
 from pytest_durable.testnames import qualified_test_name
 
@@ -380,7 +380,7 @@ def _cloud(
     )
     try:
         cloud = session.__enter__()
-    except (CassetteMissingError, CassetteSourceError) as error:
+    except (CassetteMissingError, CassetteSourceError, CloudRunError) as error:
         # The message is the whole story (what is missing, the command that records it): no
         # traceback of this plugin's code before it.
         pytest.fail(str(error), pytrace=False)

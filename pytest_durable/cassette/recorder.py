@@ -34,7 +34,7 @@ from pytest_durable.cassette.vcr_bridge import (
     Matcher,
     use_cassette,
 )
-from pytest_durable.errors import CassetteMissingError, CassetteSourceError
+from pytest_durable.errors import CassetteMissingError, CassetteSourceError, CloudRunError
 from pytest_durable.runner.environment import DurableEnvironment
 from pytest_durable.transport.http import HttpEndpoint
 from pytest_durable.transport.router import botocore_session
@@ -190,6 +190,14 @@ class CloudSession:
             client = session.client("lambda", endpoint_url=endpoint.url, config=_client_config())
             return client, [_STANDIN_KEY, _STANDIN_SECRET], standin.register, STANDIN_ENDPOINT
         session = boto3.session.Session(profile_name=self.settings.profile, region_name=region)
+        if session.region_name is None:
+            # botocore would say only "You must specify a region."
+            raise CloudRunError(
+                "Cloud mode needs an AWS region and none is configured: pass --durable-region "
+                "(e.g. --durable-region us-east-1), or set AWS_REGION, or use a profile with a "
+                "region. Against `pytest-durable serve --function ...`, use the region it "
+                "printed (us-east-1 unless given --region)."
+            )
         client = session.client(
             "lambda", endpoint_url=self.settings.endpoint_url, config=_client_config()
         )

@@ -403,6 +403,13 @@ class ExecutionResult:
         return self.status == "SUCCEEDED"
 
     @property
+    def function_name(self) -> str:
+        """The function the execution ran as (from its ARN): the ``FunctionName`` of
+        ``ListDurableExecutionsByFunction``, and how to pick a chained invoke's own execution
+        out of ``durable.results()``."""
+        return self.arn.split(":function:", 1)[-1].split(":", 1)[0]
+
+    @property
     def duration(self) -> _dt.timedelta | None:
         """Virtual time from start to end."""
         return None if self.end is None else self.end - self.start

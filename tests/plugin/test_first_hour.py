@@ -13,6 +13,7 @@ from aws_durable_execution_sdk_python import DurableContext, durable_execution
 from aws_durable_execution_sdk_python.config import Duration
 
 from pytest_durable import DurableEnvironment, HandlerContractError
+from pytest_durable.assertions import ExpectedUpdates
 
 HANDLERS = textwrap.dedent(
     """
@@ -217,3 +218,18 @@ def test_a_missing_cassette_is_a_short_error_with_the_command(pytester: pytest.P
     # The message, not pages of the plugin's source.
     assert "def durable_cloud(" not in result.stdout.str()
     assert len(result.stdout.lines) < 30, result.stdout.str()
+
+
+# ----------------------------------------------------------------- item 6: what the docs promise
+
+
+def test_a_check_report_prints_as_its_explanation(durable):
+    @durable_execution
+    def handler(event, context: DurableContext):
+        return context.step(lambda _: 1, name="one")
+
+    result = durable.run(handler)
+    report = ExpectedUpdates().add("STEP", "START", Name="two").check(result)
+    assert not report.ok
+    assert str(report) == report.explain()
+    assert "mismatch" in str(report) and "MatchReport(" not in str(report)
