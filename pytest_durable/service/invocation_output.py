@@ -5,8 +5,8 @@ The SDK's ``@durable_execution`` answers every invocation with ``{"Status": "SUC
 else reaches the service only from a handler that is not (or not only) the SDK's: a missing
 decorator, a middleware that rewrites the answer, a handler that swallowed ``SuspendExecution``.
 
-The real service's treatment, as observed and reported by the SDK's maintainers
-(aws/aws-durable-execution-sdk-python#670):
+The real service's treatment (docs/service-semantics.md#envelope), as observed and reported by
+the SDK's maintainers (aws/aws-durable-execution-sdk-python#670):
 
 - an output that cannot be read, a missing or unknown ``Status``, ``FAILED`` with a ``Result``,
   ``SUCCEEDED`` with an ``Error``: the execution fails at once, no retry, with the error

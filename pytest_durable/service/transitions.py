@@ -118,7 +118,7 @@ def _apply_step(
             if operation.error is None:
                 # A RETRY without an Error is a poll that went well (wait_for_condition keeps
                 # its state in the Payload): the real service records it as StepSucceeded with
-                # the state as Result (conformance 6.1, 6.5), not as a failure.
+                # the state as Result (conformance 6.1, 6.5; docs/service-semantics.md#operations).
                 details: Wire = {"Result": result_of(operation.result), "RetryDetails": retry}
                 record_event(execution, "StepSucceeded", now_ms, details, operation)
             else:
