@@ -185,8 +185,8 @@ def _release_traveller(traveller: time_machine.Traveller) -> None:
     if not isinstance(traveller, _AdoptedTraveller):
         return
     session = traveller._durable
+    now_ns = session.clock.now_us() * _NS_PER_US  # before its hold ends: where it stands
     session.release(traveller)
-    now_ns = session.clock.now_us() * _NS_PER_US
     del traveller._durable
     traveller.__class__ = time_machine.Traveller  # type: ignore[assignment]
     traveller._destination_timestamp_ns = now_ns - time_machine.SYSTEM_EPOCH_TIMESTAMP_NS
@@ -281,8 +281,8 @@ def _release_factory(factory: Any) -> None:
         return
     api = sys.modules["freezegun.api"]
     session = factory._durable
+    now = _AdoptedFactory.__call__(factory)  # before its hold ends: where it stands
     session.release(factory)
-    now = _AdoptedFactory.__call__(factory)
     factory.__class__ = type(factory).__mro__[2]
     del factory._durable
     factory.time_to_freeze = now  # type: ignore[attr-defined]

@@ -196,3 +196,32 @@ def test_monotonic_and_real_waits_stay_real(durable):
     started = time.perf_counter()
     assert not threading.Event().wait(0.05)  # a jump does not cut a real wait short
     assert time.perf_counter() - started >= 0.045
+
+
+# ----------------------------------------------------------------- after the environment
+
+
+def test_a_travel_outliving_the_environment_goes_on_from_the_durable_time():
+    with time_machine.travel(MAY_5) as traveller:
+        with DurableEnvironment() as env:
+            env.run(a_day_apart)
+            end = env.clock.now()
+        assert datetime.datetime.now(UTC) >= end  # no jump back when the clock stops
+        traveller.shift(datetime.timedelta(days=1))  # a plain traveller again
+        assert datetime.datetime.now(UTC) >= end + datetime.timedelta(days=1)
+    assert type(time_machine.traveller_stack) is list
+    assert time_machine.traveller_stack == []
+    assert datetime.datetime.now(UTC) < MAY_5  # real time, unpatched
+
+
+def test_a_freeze_outliving_the_environment_goes_on_from_the_durable_time():
+    with freezegun.freeze_time("2035-05-05") as frozen:
+        with DurableEnvironment() as env:
+            env.run(a_day_apart)
+            end = env.clock.now()
+        assert datetime.datetime.now(UTC) == end  # frozen where the durable clock stopped
+        frozen.tick(60)
+        assert datetime.datetime.now(UTC) == end + datetime.timedelta(seconds=60)
+    assert type(freezegun.api.freeze_factories) is list
+    assert freezegun.api.freeze_factories == []
+    assert datetime.datetime.now(UTC) < MAY_5
