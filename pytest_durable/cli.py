@@ -12,6 +12,7 @@ import datetime as _dt
 import os
 import shlex
 import signal
+import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -22,14 +23,16 @@ from typing import Any
 
 from pytest_durable.cassette.cli import add_replay_command, run_replay
 from pytest_durable.clock import VirtualClock
-from pytest_durable.errors import ServiceError
+from pytest_durable.errors import ServiceError, StoreError
 from pytest_durable.parsing import resolve_reference, split_reference
 from pytest_durable.runner import DurableEnvironment
 from pytest_durable.service import DurableService
+from pytest_durable.store import SqliteStore, attach_store
 from pytest_durable.transport import Router
 from pytest_durable.transport.http import HttpEndpoint
 
 TIMER_TICK_SECONDS = 0.05
+SAVE_EVERY_TICKS = 10
 
 
 def _parse_start(text: str) -> _dt.datetime:
@@ -128,19 +131,42 @@ def build_parser() -> argparse.ArgumentParser:
         help="virtual start time, ISO-8601 (with --time virtual; default now)",
     )
     serve.add_argument("--region", default="us-east-1", help="region used in ARNs")
+    serve.add_argument(
+        "--store",
+        metavar="PATH",
+        help=(
+            "keep executions, tokens, timers, callbacks and the clock in this SQLite file "
+            "(created if missing): every answered request is saved before its answer, so a "
+            "restart, or kill -9, loses nothing acknowledged (default: in memory)"
+        ),
+    )
     add_replay_command(commands)
     return parser
 
 
-def _fire_timers_forever(service: DurableService, stop: threading.Event) -> None:
+def _fire_timers_forever(
+    service: DurableService,
+    stop: threading.Event,
+    save: Callable[[], None] | None = None,
+) -> None:
+    """Fire due timers every tick; with a store, ``save`` what they changed (and, every
+    ``SAVE_EVERY_TICKS``, what the runner changed outside any request)."""
+    ticks = 0
     while not stop.wait(TIMER_TICK_SECONDS):
+        fired = False
         for execution in service.executions:
             try:
-                service.fire_due_timers(execution.arn)
+                fired = bool(service.fire_due_timers(execution.arn)) or fired
             except ServiceError:
                 # An execution deleted between the listing and this call is gone; one error
                 # must not end this thread, and with it every other execution's timers.
                 continue
+        ticks += 1
+        if save is not None and (fired or ticks % SAVE_EVERY_TICKS == 0):
+            try:
+                save()
+            except (sqlite3.Error, OSError) as error:  # keep serving; say it once per failure
+                print(f"pytest-durable: could not save to the store: {error}", file=sys.stderr)
 
 
 def serve(
@@ -151,14 +177,19 @@ def serve(
 ) -> int:
     """Serve until ``stop`` is set, or SIGINT/SIGTERM arrives (on the main thread)."""
     functions: list[tuple[str, str]] = getattr(args, "function", []) or []
+    store = SqliteStore(args.store) if getattr(args, "store", None) else None
     with ExitStack() as resources:
+        start = args.start
+        if store is not None:
+            resources.callback(store.close)
+            start = _resumed_start(store, args)
         if functions:
             # Lambda's part too: Invoke starts executions of local handlers, driven by the
             # runner on its virtual clock (waits finish at once), as in tests.
             from pytest_durable.cassette.standin import LambdaStandIn  # noqa: PLC0415
 
             environment = resources.enter_context(
-                DurableEnvironment(start=args.start, region=args.region)
+                DurableEnvironment(start=start, region=args.region)
             )
             clock, service = environment.clock, environment.service
             standin = LambdaStandIn(environment)
@@ -167,10 +198,51 @@ def serve(
             resources.callback(standin.stop)
             router: Router = standin
         else:
-            clock = VirtualClock(args.start)
+            clock = VirtualClock(start)
             service = DurableService(clock.now_ms, region=args.region)
             router = Router(service)
-        return _serve(args, clock, service, router, functions, ready=ready, stop=stop)
+        save: Callable[[], None] | None = None
+        notes: list[str] = []
+        if store is not None:
+            router, save, restored = attach_store(store, service, router, mode=args.time)
+            resources.callback(save)  # the last changes, on a clean stop
+            notes.append(f"Store {store.path}: restored {restored} execution(s)")
+            if functions:
+                for execution in service.executions:
+                    standin.adopt(execution.arn)  # Lambda's part goes on where it stopped
+        return _serve(
+            args, clock, service, router, functions, ready=ready, stop=stop, save=save, notes=notes
+        )
+
+
+def _resumed_start(store: SqliteStore, args: argparse.Namespace) -> _dt.datetime | None:
+    """The clock of a store resumes at its saved time plus the downtime (real time: now)."""
+    saved = store.clock
+    start: _dt.datetime | None = args.start
+    if saved is None or args.time == "real":
+        return start
+    return _dt.datetime.fromtimestamp(saved.resumed_ms() / 1000, _dt.UTC)
+
+
+def _check_store(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """A store that cannot be opened, or whose clock contradicts the flags, is a usage error."""
+    try:
+        with SqliteStore(args.store) as store:
+            saved = store.clock
+    except StoreError as error:
+        parser.error(str(error))
+    if saved is None:
+        return
+    if saved.mode != args.time:
+        parser.error(
+            f"--store {args.store} keeps a {saved.mode}-time clock; this serve would run on "
+            f"{args.time} time. Use the same --time (and --function) as when it was created, "
+            f"or a new store file."
+        )
+    if args.start is not None:
+        parser.error(
+            f"--store {args.store} already has a clock (it resumes where it stopped); drop --start"
+        )
 
 
 def _serve(
@@ -182,6 +254,8 @@ def _serve(
     *,
     ready: threading.Event | None,
     stop: threading.Event | None,
+    save: Callable[[], None] | None = None,
+    notes: Sequence[str] = (),
 ) -> int:
     try:
         endpoint = HttpEndpoint(router, host=args.host, port=args.port)
@@ -191,7 +265,7 @@ def _serve(
     stop = stop or threading.Event()
     restore = _stop_on_signals(stop)
     timers = threading.Thread(
-        target=_fire_timers_forever, args=(service, stop), name="timers", daemon=True
+        target=_fire_timers_forever, args=(service, stop, save), name="timers", daemon=True
     )
     try:
         endpoint.start()
@@ -200,6 +274,8 @@ def _serve(
             f"pytest-durable: durable-execution service on {endpoint.url} ({args.time} time, "
             f"now {clock.now().isoformat(timespec='seconds')})"
         )
+        for note in notes:
+            print(note)
         for name, target in functions:
             print(f"Invoke (InvocationType Event) of {name} runs {target}")
         print("Export these for the AWS SDKs (the credentials are dummies, never checked):")
@@ -254,6 +330,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 _load_handler(target)
             except (ImportError, AttributeError) as error:
                 parser.error(f"--function: cannot import {target}: {error}")
+        if args.store:
+            _check_store(parser, args)
         return serve(args)
     if args.command == "replay":
         return run_replay(args)

@@ -258,6 +258,10 @@ class CassetteFormatError(DurableTestError, ValueError):
     """The file is not a pytest-durable cassette this version can read."""
 
 
+class StoreError(DurableTestError, RuntimeError):
+    """A ``serve --store`` file cannot be used: not a store, another version, unreadable."""
+
+
 class HistoryFileError(DurableTestError, ValueError):
     """A saved file given to a production replay is not a durable execution's history or
     state."""

@@ -163,13 +163,30 @@ class LambdaStandIn(Router):
         driver = self.environment.start(
             handler, input_payload=payload, function_name=name, execution_name=execution_name
         )
+        self._spawn(driver, name)
+        return self._accepted(driver.arn)
+
+    def adopt(self, arn: str) -> bool:
+        """Go on driving an execution this stand-in did not start (one restored from a store),
+        if it is not finished and its function is registered. Returns whether it is driven."""
+        execution = self.service.execution(arn)
+        with self._lock:
+            handler = self._handlers.get(execution.function_name)
+        if handler is None or execution.status.is_terminal:
+            return False
+        driver = ExecutionDriver(
+            environment=self.environment, handler=handler, arn=arn, explicit_timeout=True
+        )
+        self._spawn(driver, execution.function_name)
+        return True
+
+    def _spawn(self, driver: ExecutionDriver, name: str) -> None:
         thread = threading.Thread(
             target=self._drive, args=(driver,), name=f"standin-{name}", daemon=True
         )
         with self._lock:
             self._threads.append(thread)
         thread.start()
-        return self._accepted(driver.arn)
 
     def _existing(self, name: str, execution_name: str | None, payload: str) -> str | None:
         """The ARN of an execution already started under this name (model docs: same payload

@@ -38,7 +38,7 @@ class CallbackAPI(ServiceBase):
                 f"Callback not found: {callback_id}. Use the CallbackId the execution's "
                 f"CALLBACK operation carries (CallbackDetails.CallbackId)."
             )
-        execution = self._executions[location[0]]
+        execution = self.execution(location[0])
         # A timeout that is due is applied before the answer, as the service's timer would have.
         self._fire_due(execution)
         operation = execution.operations[location[1]]

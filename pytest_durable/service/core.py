@@ -11,7 +11,7 @@ import base64
 import secrets
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 from pytest_durable.errors import ResourceNotFoundException
@@ -54,6 +54,9 @@ class ServiceBase:
         self.initial_page_size = initial_page_size
         self._executions: dict[str, Execution] = {}
         self._callbacks: dict[str, tuple[str, str]] = {}
+        # ARNs of the executions looked up since take_touched() last ran: the only ones a
+        # request (or a timer) can have changed, so the only ones a store must save again.
+        self._touched: set[str] = set()
         self._lock = threading.RLock()
         self._listeners: list[Callable[[str, Wire, Wire], None]] = []
         self._minting = Minting(
@@ -70,15 +73,43 @@ class ServiceBase:
         with self._lock:
             yield
 
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the service's lock: nothing changes for the duration, so a store can take one
+        consistent view of every execution."""
+        with self._lock:
+            yield
+
+    def load_executions(self, executions: Iterable[Execution]) -> None:
+        """Put executions saved by another service (a store's snapshot) into this one, which
+        must have none, and rebuild the callback index from their operations."""
+        with self._locked():
+            if self._executions:
+                raise RuntimeError("load_executions needs a service without executions")
+            for execution in executions:
+                self._executions[execution.arn] = execution
+                for operation in execution.operations.values():
+                    if operation.callback_id is not None:
+                        self._callbacks[operation.callback_id] = (execution.arn, operation.id)
+
     def add_checkpoint_listener(self, listener: Callable[[str, Wire, Wire], None]) -> None:
         """Call ``listener(arn, request, response)`` after every accepted checkpoint."""
         self._listeners.append(listener)
 
     def execution(self, arn: str) -> Execution:
         try:
-            return self._executions[arn]
+            execution = self._executions[arn]
         except KeyError:
             raise ResourceNotFoundException(f"Durable execution not found: {arn}") from None
+        self._touched.add(arn)
+        return execution
+
+    def take_touched(self) -> set[str]:
+        """The ARNs of the executions looked up (so possibly changed) since the last call, and
+        forget them. Reads count too: that costs a store a needless save, never a lost one."""
+        with self._locked():
+            touched, self._touched = self._touched, set()
+            return touched
 
     @property
     def executions(self) -> list[Execution]:

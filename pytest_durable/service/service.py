@@ -157,6 +157,7 @@ class DurableService(CallbackAPI, OperatorAPI):
                 named_root(root, name),
             )
             self._executions[arn] = execution
+            self._touched.add(arn)
             return execution
 
     def begin_invocation(self, arn: str) -> Wire:
@@ -277,6 +278,23 @@ class DurableService(CallbackAPI, OperatorAPI):
             execution.retry_invocation = True
         return InvocationEnd("NOTHING_PENDING", execution.status, NOTHING_PENDING_MESSAGE)
 
+    def end_interrupted_invocations(self, error_type: str, message: str) -> list[str]:
+        """End every invocation still running, as a failed one (the sandbox died), and wake its
+        execution so it is invoked again, as Lambda retries a failed invocation. For a service
+        restored from a store: those invocations died with the previous process. Returns the
+        ARNs of the executions concerned."""
+        ended = []
+        with self._locked():
+            for execution in list(self._executions.values()):
+                if execution.active_invocation is None:
+                    continue
+                self.end_invocation(
+                    execution.arn, None, {"ErrorType": error_type, "ErrorMessage": message}
+                )
+                execution.wake_count += 1
+                ended.append(execution.arn)
+        return ended
+
     # ------------------------------------------------------- the SDK's two APIs
 
     def checkpoint_durable_execution(
@@ -361,10 +379,9 @@ class DurableService(CallbackAPI, OperatorAPI):
     def _execution_for_checkpoint(self, arn: str) -> Execution:
         # CheckpointDurableExecution and GetDurableExecutionState declare no
         # ResourceNotFoundException: an unknown execution is an invalid parameter.
-        execution = self._executions.get(arn)
-        if execution is None:
+        if arn not in self._executions:
             raise InvalidParameterValueException(f"Durable execution not found: {arn}")
-        return execution
+        return self.execution(arn)
 
     def _time_out_if_due(self, execution: Execution) -> None:
         """End the execution TIMED_OUT if its deadline has passed, before a token is checked.
