@@ -255,3 +255,21 @@ def test_an_sdk_without_the_structure_gets_a_warning_and_the_window(monkeypatch)
 @durable_execution
 def everything_small(event: Any, context: DurableContext) -> int:
     return context.step(lambda _: 1, name="one")
+
+
+# ------------------------------------------------------------------ the checkpoint log's snapshot
+
+
+def test_checkpoint_calls_are_snapshots_a_test_cannot_change_the_service_through():
+    with DurableEnvironment() as env:
+        result = env.run(everything_small, {})
+        call = result.checkpoints[0]
+        first = call.updates[0]
+        assert call.updates[0] is first  # read back once, then kept
+        assert first["Name"] == "one"
+        first["Name"] = "changed by the test"
+        for operation in call.response["NewExecutionState"]["Operations"]:
+            operation.clear()
+        fresh = env.results()[0]
+    assert fresh.operation("one").name == "one"
+    assert fresh.operation("one").result == 1
