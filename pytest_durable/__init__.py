@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from pytest_durable.lazy import lazy_exports
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, the table below
+    from pytest_durable.cassette.pytest_plugin import ReplayChecker
     from pytest_durable.clock import VirtualClock
     from pytest_durable.errors import (
         ClockPatchError,
@@ -24,6 +25,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, the table bel
         TooManyInvocationsError,
         UnusedStepMockError,
     )
+    from pytest_durable.plugin import DurableEndpoint
     from pytest_durable.runner import (
         Attempt,
         CheckpointCall,
@@ -69,6 +71,8 @@ _HOMES = {
     "SubprocessHandler": "pytest_durable.runner.lambda_process",
     "StepCall": "pytest_durable.runner.mocks",
     "StepMock": "pytest_durable.runner.mocks",
+    "DurableEndpoint": "pytest_durable.plugin",
+    "ReplayChecker": "pytest_durable.cassette.pytest_plugin",
 }
 __getattr__ = lazy_exports(globals(), _HOMES)
 
@@ -78,6 +82,7 @@ __all__ = [
     "CallbackResponder",
     "CheckpointCall",
     "ClockPatchError",
+    "DurableEndpoint",
     "DurableEnvironment",
     "DurableRunError",
     "DurableSettings",
@@ -95,6 +100,7 @@ __all__ = [
     "InvocationFailedError",
     "InvocationRecord",
     "OperationView",
+    "ReplayChecker",
     "StepCall",
     "StepMock",
     "SubprocessHandler",

@@ -9,21 +9,12 @@ from pytest_durable.assertions.conformance import (
     assert_conforms,
     assert_history_matches,
     check_history,
-    check_requirement,
-    check_result,
     load_requirement,
     load_requirements,
 )
 from pytest_durable.assertions.golden import GoldenFiles
 from pytest_durable.assertions.history import fetch_history
-from pytest_durable.assertions.matching import (
-    ANY,
-    MatchReport,
-    Mismatch,
-    match_events,
-    match_sequence,
-    match_value,
-)
+from pytest_durable.assertions.matching import ANY, MatchReport
 from pytest_durable.assertions.timeline import render_timeline
 from pytest_durable.assertions.updates import ExpectedUpdates
 from pytest_durable.errors import MismatchError
@@ -33,19 +24,13 @@ __all__ = [
     "ExpectedUpdates",
     "GoldenFiles",
     "MatchReport",
-    "Mismatch",
     "MismatchError",
     "Requirement",
     "assert_conforms",
     "assert_history_matches",
     "check_history",
-    "check_requirement",
-    "check_result",
     "fetch_history",
     "load_requirement",
     "load_requirements",
-    "match_events",
-    "match_sequence",
-    "match_value",
     "render_timeline",
 ]

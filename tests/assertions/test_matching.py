@@ -6,15 +6,14 @@ import re
 
 import pytest
 
-from pytest_durable.assertions import (
-    ANY,
-    MismatchError,
-    assert_history_matches,
+from pytest_durable.assertions import ANY, MismatchError, assert_history_matches
+from pytest_durable.assertions.matching import (
+    generate_variables,
     match_events,
     match_sequence,
     match_value,
+    substitute,
 )
-from pytest_durable.assertions.matching import generate_variables, substitute
 
 
 def _events(*events):

@@ -21,13 +21,9 @@ from cassette_handlers import (
 )
 from test_reconstruct import everything, pricing
 
-from pytest_durable.cassette import (
-    NonDeterminismError,
-    assert_replays,
-    replay_cassette,
-    replay_execution,
-)
+from pytest_durable.cassette import NonDeterminismError, assert_replays
 from pytest_durable.cassette.local import RecordingEnvironment, local_cassette
+from pytest_durable.cassette.replayer import replay_cassette, replay_execution
 from pytest_durable.cassette.seams import seams_supported
 
 
