@@ -264,12 +264,16 @@ def _serve(
         return 1
     stop = stop or threading.Event()
     restore = _stop_on_signals(stop)
+    # With --function, the environment's scheduler fires every timer (and moves virtual time);
+    # without, the bare service needs its timers fired as the clock passes them. A store also
+    # saves, on this tick, what changed outside any request.
     timers = threading.Thread(
         target=_fire_timers_forever, args=(service, stop, save), name="timers", daemon=True
     )
     try:
         endpoint.start()
-        timers.start()
+        if not functions or save is not None:
+            timers.start()
         print(
             f"pytest-durable: durable-execution service on {endpoint.url} ({args.time} time, "
             f"now {clock.now().isoformat(timespec='seconds')})"
@@ -291,7 +295,8 @@ def _serve(
     finally:
         stop.set()
         endpoint.stop()
-        timers.join(timeout=1)
+        if timers.is_alive():
+            timers.join(timeout=1)
         restore()
     print("pytest-durable: stopped", flush=True)
     return 0

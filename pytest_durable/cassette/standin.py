@@ -3,11 +3,13 @@
 Cloud mode talks to Lambda through boto3 only. To run it (and record cassettes) where no AWS
 account is reachable, :class:`LambdaStandIn` answers ``Invoke`` the way Lambda answers an
 asynchronous invoke of a durable function: it starts a durable execution of a registered local
-handler, answers ``202`` with the execution's ARN in ``X-Amz-Durable-Execution-Arn``, and drives
-the execution in the background with the runner (on the environment's virtual clock, so waits
-take no time). Every other request goes to the durable-execution router unchanged. Served over
-loopback HTTP (:class:`~pytest_durable.transport.http.HttpEndpoint`), a real boto3 client, and a
-recorder, cannot tell it from Lambda.
+handler, answers ``202`` with the execution's ARN in ``X-Amz-Durable-Execution-Arn``, and hands
+the execution to the environment's scheduler, which drives it in the background with every
+other execution on the one virtual clock (waits take no time; a callback waits for its answer
+over HTTP, which wakes the scheduler at once). Every other request goes to the
+durable-execution router unchanged. Served over loopback HTTP
+(:class:`~pytest_durable.transport.http.HttpEndpoint`), a real boto3 client, and a recorder,
+cannot tell it from Lambda.
 
 The request and response follow botocore's ``lambda`` model for ``Invoke``: ``FunctionName`` in
 the path (name, ``name:qualifier`` or ARN), ``Qualifier`` query, ``X-Amz-Invocation-Type`` and
@@ -37,16 +39,13 @@ from pytest_durable.errors import (
     ResourceNotFoundException,
     ServiceError,
 )
-from pytest_durable.runner.driver import ExecutionDriver
 from pytest_durable.runner.environment import DurableEnvironment
 from pytest_durable.runner.invokes import function_key
 from pytest_durable.runner.sandbox import SandboxGate
-from pytest_durable.service.model import ExecutionStatus
 from pytest_durable.transport.inprocess import make_client
 from pytest_durable.transport.router import HttpResponse, Router, error_response, lambda_model
 
 Handler = Callable[[Any, Any], Any]
-_IDLE_POLL_SECONDS = 0.005
 
 
 def _invoke_pattern() -> re.Pattern[str]:
@@ -87,11 +86,7 @@ class LambdaStandIn(Router):
         self.environment = environment
         self._handlers: dict[str, Handler] = {}
         self._pattern = _invoke_pattern()
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
-        #: Errors the background drivers met (the execution was stopped with them).
-        self.errors: list[BaseException] = []
         self._sdk_client = make_client(
             SandboxGate(environment.service), region=environment.settings.region
         )
@@ -114,6 +109,20 @@ class LambdaStandIn(Router):
     # ------------------------------------------------------------------ HTTP
 
     def handle(
+        self, method: str, url_path: str, headers: dict[str, str], body: bytes
+    ) -> HttpResponse:
+        if method.upper() in ("GET", "HEAD"):  # reads change nothing
+            return self._handle(method, url_path, headers, body)
+        with self.environment.scheduler.serving_request():  # it may change state: look again
+            return self._handle(method, url_path, headers, body)
+
+    @property
+    def errors(self) -> list[BaseException]:
+        """Errors met driving executions (each such execution was stopped with it)."""
+        errors: list[BaseException] = self.environment.scheduler.errors
+        return errors
+
+    def _handle(
         self, method: str, url_path: str, headers: dict[str, str], body: bytes
     ) -> HttpResponse:
         path, _, query = url_path.partition("?")
@@ -160,11 +169,10 @@ class LambdaStandIn(Router):
         existing = self._existing(name, execution_name, payload)
         if existing is not None:
             return self._accepted(existing)
-        driver = self.environment.start(
-            handler, input_payload=payload, function_name=name, execution_name=execution_name
+        arn = self.environment.scheduler.start(
+            handler, name, payload, execution_name=execution_name, autonomous=True
         )
-        self._spawn(driver, name)
-        return self._accepted(driver.arn)
+        return self._accepted(arn)
 
     def adopt(self, arn: str) -> bool:
         """Go on driving an execution this stand-in did not start (one restored from a store),
@@ -174,19 +182,8 @@ class LambdaStandIn(Router):
             handler = self._handlers.get(execution.function_name)
         if handler is None or execution.status.is_terminal:
             return False
-        driver = ExecutionDriver(
-            environment=self.environment, handler=handler, arn=arn, explicit_timeout=True
-        )
-        self._spawn(driver, execution.function_name)
+        self.environment.scheduler.adopt(arn, handler)
         return True
-
-    def _spawn(self, driver: ExecutionDriver, name: str) -> None:
-        thread = threading.Thread(
-            target=self._drive, args=(driver,), name=f"standin-{name}", daemon=True
-        )
-        with self._lock:
-            self._threads.append(thread)
-        thread.start()
 
     def _existing(self, name: str, execution_name: str | None, payload: str) -> str | None:
         """The ARN of an execution already started under this name (model docs: same payload
@@ -211,39 +208,6 @@ class LambdaStandIn(Router):
             b"",
         )
 
-    # ------------------------------------------------------------------ Lambda's part
-
-    def _drive(self, driver: ExecutionDriver) -> None:
-        """Drive one execution like Lambda: invoke, move time, wait for the outside world (a
-        callback answer, a resume) when only it can move the execution on."""
-        service = self.service
-        try:
-            while not self._stop.is_set() and not driver.done:
-                driver.run_until_blocked()
-                while not self._stop.is_set() and not driver.done:
-                    service.fire_due_timers(driver.arn)  # callback timeouts, in real time
-                    execution = service.execution(driver.arn)
-                    if (
-                        execution.status is ExecutionStatus.RUNNING
-                        and service.woke_since_last_invocation(driver.arn)
-                    ):
-                        break
-                    self._stop.wait(_IDLE_POLL_SECONDS)
-        except BaseException as error:  # the execution must end, whatever went wrong
-            self.errors.append(error)
-            if not driver.done:
-                service.stop_durable_execution(
-                    DurableExecutionArn=driver.arn,
-                    Error={
-                        "ErrorType": type(error).__name__,
-                        "ErrorMessage": f"pytest-durable stand-in: {error}"[:1000],
-                    },
-                )
-
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self) -> None:
         """Stop driving executions (those still running stay as they are)."""
-        self._stop.set()
-        with self._lock:
-            threads = list(self._threads)
-        for thread in threads:
-            thread.join(timeout)
+        self.environment.scheduler.close()

@@ -25,6 +25,7 @@ from pytest_durable.runner.invokes import InvokeRegistry, InvokeTarget, error_ob
 from pytest_durable.runner.mocks import NO_RESULT, StepMock, StepMocks
 from pytest_durable.runner.result import ExecutionResult
 from pytest_durable.runner.sandbox import SandboxGate, follow_threads
+from pytest_durable.runner.scheduler import Scheduler
 from pytest_durable.runner.sdk import (
     prompt_checkpoint_shutdown,
     sdk_client,
@@ -32,7 +33,6 @@ from pytest_durable.runner.sdk import (
 )
 from pytest_durable.runner.settings import DurableSettings, whole_seconds
 from pytest_durable.service import DurableService
-from pytest_durable.service.service import MAX_EXECUTION_TIMEOUT_SECONDS
 from pytest_durable.transport import Router, make_client
 from pytest_durable.transport.http import HttpEndpoint
 from pytest_durable.transport.inprocess import leased_client
@@ -91,6 +91,18 @@ class DurableEnvironment:
         #: Steps whose outcome the test declared (``mock_step``).
         self.step_mocks = StepMocks(self.service)
         self.prompt_shutdown = False
+        #: Plays Lambda for every execution of the environment, on the one virtual clock.
+        self.scheduler = Scheduler(
+            clock=self.clock,
+            service=self.service,
+            client=lambda: self.client,
+            checkpoints=self.checkpoints,
+            invoke_targets=self.invoke_targets,
+            responders=self._responders,
+            max_invocations=self.settings.max_invocations,
+            max_failed_invocations=self.settings.max_failed_invocations,
+            invocation_wall_timeout=self.settings.invocation_wall_timeout,
+        )
         self.idle_window_skip = False
 
     def __enter__(self) -> DurableEnvironment:
@@ -122,6 +134,8 @@ class DurableEnvironment:
         tb: TracebackType | None,
     ) -> None:
         try:
+            if self._stack is not None:
+                self.scheduler.close()  # nothing of the executions runs after this
             if exc_type is None:
                 self.step_mocks.verify()
         finally:
@@ -183,19 +197,15 @@ class DurableEnvironment:
         timeout = (
             whole_seconds("execution_timeout", execution_timeout) or self.settings.execution_timeout
         )
-        execution = self.service.start_execution(
+        arn = self.scheduler.start(
+            handler,
             function_name or function_name_for(handler),
             payload,
             execution_name=execution_name,
-            execution_timeout_seconds=timeout or MAX_EXECUTION_TIMEOUT_SECONDS,
+            execution_timeout=timeout,
             reserved_arn=reserved_arn,
         )
-        return ExecutionDriver(
-            environment=self,
-            handler=handler,
-            arn=execution.arn,
-            explicit_timeout=timeout is not None,
-        )
+        return ExecutionDriver(self.scheduler, arn)
 
     # ------------------------------------------------------------------ the outside world
 

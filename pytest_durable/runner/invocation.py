@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 import traceback
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_durable.clock import VirtualClock
+from pytest_durable.clock import VirtualClock, _Real
 from pytest_durable.errors import HandlerTimeoutError, SandboxKilled
 from pytest_durable.runner.sandbox import Sandbox
 
@@ -68,38 +70,92 @@ class InvocationOutcome:
         }
 
 
-def invoke_handler(
-    handler: Handler,
-    event: Any,
-    context: LambdaContext,
-    *,
-    wall_timeout_seconds: float,
-) -> InvocationOutcome:
-    """Call the handler in a sandbox of its own, as Lambda would, bounded by a wall-clock
-    timeout; past it the sandbox is killed and :class:`HandlerTimeoutError` says what the
-    handler was doing."""
-    outcome: list[InvocationOutcome] = []
-    sandbox = Sandbox(context.aws_request_id[:8])
+class RunningInvocation:
+    """One call of a handler in a sandbox of its own, as Lambda runs an invocation, under way.
 
-    def call() -> None:
+    The virtual clock ticks at the real rate from :meth:`start` until the invocation is
+    settled (:meth:`release`) or abandoned: time passes for everyone while handler code runs.
+    ``on_done`` is called from the invocation's thread when the handler returns or raises.
+    Past ``wall_timeout_seconds`` of real time the owner calls :meth:`abandon`: the sandbox
+    is killed and the :class:`HandlerTimeoutError` says what the handler was doing.
+    """
+
+    def __init__(
+        self,
+        handler: Handler,
+        event: Any,
+        context: LambdaContext,
+        *,
+        clock: VirtualClock,
+        wall_timeout_seconds: float,
+        on_done: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.wall_timeout_seconds = wall_timeout_seconds
+        self.handler = handler
+        self.context = context
+        self.deadline = _Real.monotonic() + wall_timeout_seconds
+        self.sandbox = Sandbox(context.aws_request_id[:8])
+        self.outcome: InvocationOutcome | None = None
+        #: Set when the handler returned or raised, or its sandbox was killed.
+        self.finished = threading.Event()
+        self._end_lock = threading.Lock()
+        self._ticking: AbstractContextManager[Any] | None = clock.running()
+        self._ticking.__enter__()
+
+        def call() -> None:
+            try:
+                outcome = InvocationOutcome(output=handler(event, context))
+            except BaseException as error:  # SandboxKilled included: a killed sandbox crashed
+                outcome = InvocationOutcome(exception=error)
+            if not self.sandbox.killed:
+                self._end(outcome, on_done)
+
+        def killed() -> None:
+            # The sandbox died (a fault, or abandon()): the invocation crashed, as Lambda
+            # reports a runtime that exited; whatever the handler does later is not heard.
+            self._end(InvocationOutcome(exception=SandboxKilled("the sandbox died")), on_done)
+
+        self.sandbox.on_killed = killed
+
         try:
-            outcome.append(InvocationOutcome(output=handler(event, context)))
-        except SandboxKilled as killed:
-            outcome.append(InvocationOutcome(exception=killed))
-        except BaseException as error:
-            outcome.append(InvocationOutcome(exception=error))
+            self.sandbox.start(call)
+        except BaseException:
+            self.release()
+            raise
 
-    worker = sandbox.start(call)
-    worker.join(wall_timeout_seconds)
-    if worker.is_alive():
-        doing = sandbox.describe()
-        sandbox.kill()
-        raise HandlerTimeoutError(
-            f"The handler did not return within {wall_timeout_seconds:g} s of wall time. Durable "
-            f"waits and retries never block in pytest-durable, so the handler is stuck (a "
-            f"deadlock, a real sleep, or I/O that never completes). Raise the limit with "
+    def _end(self, outcome: InvocationOutcome, on_done: Callable[[], None]) -> None:
+        with self._end_lock:
+            if self.finished.is_set():
+                return
+            self.outcome = outcome
+            self.finished.set()
+        on_done()
+
+    def release(self) -> None:
+        """The invocation is over for the clock: it no longer keeps time ticking."""
+        ticking, self._ticking = self._ticking, None
+        if ticking is not None:
+            ticking.__exit__(None, None, None)
+
+    def abandon(self) -> HandlerTimeoutError:
+        """Kill the sandbox of a hung invocation; the error to report."""
+        doing = self.sandbox.describe()
+        self.sandbox.on_killed = lambda: None  # hung, not crashed: the owner reports it
+        self.sandbox.kill()
+        self.release()
+        return HandlerTimeoutError(
+            f"The handler did not return within {self.wall_timeout_seconds:g} s of wall time. "
+            f"Durable waits and retries never block in pytest-durable, so the handler is stuck "
+            f"(a deadlock, a real sleep, or I/O that never completes). Raise the limit with "
             f"@pytest.mark.durable(invocation_wall_timeout=...) if it is merely slow. Its "
             f"sandbox was killed: nothing more of this invocation reaches the service."
             + (f"\n{doing}" if doing else "")
         )
-    return outcome[0]
+
+    def wait(self) -> InvocationOutcome:
+        """Block until the handler is done (settled) or past its wall timeout (raised)."""
+        if not self.finished.wait(max(0.0, self.deadline - _Real.monotonic())):
+            raise self.abandon()
+        self.release()
+        assert self.outcome is not None
+        return self.outcome

@@ -14,19 +14,16 @@ import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from pytest_durable.errors import DurableRunError
+from pytest_durable.clock import VirtualClock
 from pytest_durable.parsing import parse_function_name
 from pytest_durable.runner.invocation import (
     DEFAULT_FUNCTION_TIMEOUT_SECONDS,
+    InvocationOutcome,
     LambdaContext,
-    invoke_handler,
 )
-from pytest_durable.service import Operation, OperationStatus
-
-if TYPE_CHECKING:
-    from pytest_durable.runner.environment import DurableEnvironment
+from pytest_durable.service import DurableService, Execution, Operation
 
 UNSET: Any = object()
 
@@ -94,33 +91,46 @@ class InvokeRegistry:
         )
 
 
-def call_plain_function(
-    environment: DurableEnvironment, target: InvokeTarget, operation: Operation
-) -> InvokeOutcome:
-    """Run a non-durable target the way Lambda runs a function: JSON event in, JSON out, on its
-    own thread with a Lambda context, time passing for it, bounded by the wall-clock limit."""
-    if target.function is None:
-        if target.error is not None:
-            return InvokeOutcome("FAILED", error=dict(target.error))
-        return InvokeOutcome("SUCCEEDED", result=json.dumps(target.result))
-    clock = environment.clock
+def canned_outcome(target: InvokeTarget) -> InvokeOutcome:
+    """The answer of a target registered with ``result=`` or ``error=``."""
+    if target.error is not None:
+        return InvokeOutcome("FAILED", error=dict(target.error))
+    return InvokeOutcome("SUCCEEDED", result=json.dumps(target.result))
+
+
+def missing_outcome(registry: InvokeRegistry, function_name: str) -> InvokeOutcome:
+    """A FunctionName nothing is registered for: Lambda's ResourceNotFoundException."""
+    return InvokeOutcome(
+        "FAILED",
+        error={
+            "ErrorType": "ResourceNotFoundException",
+            "ErrorMessage": registry.missing_message(function_name),
+        },
+    )
+
+
+def plain_context(
+    service: DurableService, clock: VirtualClock, target: InvokeTarget, operation: Operation
+) -> LambdaContext:
+    """The Lambda context a plain target is called with (its own function name and ARN)."""
     name, qualifier = function_key(operation.function_name or target.name)
-    context = LambdaContext(
+    return LambdaContext(
         aws_request_id=str(uuid.uuid4()),
         function_name=name,
-        invoked_function_arn=environment.service.function_arn(name, qualifier or "$LATEST"),
+        invoked_function_arn=service.function_arn(name, qualifier or "$LATEST"),
         deadline_ms=clock.now_ms() + DEFAULT_FUNCTION_TIMEOUT_SECONDS * 1000,
         clock=clock,
         tenant_id=operation.tenant_id,
     )
-    event: Any = json.loads(operation.invoke_input) if operation.invoke_input else None
-    with clock.running():
-        outcome = invoke_handler(
-            target.function,
-            event,
-            context,
-            wall_timeout_seconds=environment.settings.invocation_wall_timeout,
-        )
+
+
+def plain_event(operation: Operation) -> Any:
+    """A plain target's event: the invoke's payload, as JSON."""
+    return json.loads(operation.invoke_input) if operation.invoke_input else None
+
+
+def plain_outcome(outcome: InvocationOutcome) -> InvokeOutcome:
+    """How Lambda reports a plain function's call: its JSON result, or the function error."""
     if outcome.crashed:
         return InvokeOutcome("FAILED", error=outcome.error_object())
     try:
@@ -135,71 +145,17 @@ def call_plain_function(
         )
 
 
-def run_chained_invoke(environment: DurableEnvironment, arn: str, operation: Operation) -> None:
-    """Run the target of a STARTED chained invoke and settle the operation with its outcome.
-
-    A durable target runs to its end as its own execution (with the ARN the service announced in
-    ChainedInvokeStarted), on the same virtual clock; a plain or canned target answers at once.
-    If the calling execution ended meanwhile (its own timeout passed while the target ran), the
-    outcome has nowhere to go and is dropped, as Lambda would.
-    """
-    function_name = operation.function_name or ""
-    target = environment.invoke_targets.find(function_name)
-    if target is None:
-        outcome = InvokeOutcome(
-            "FAILED",
-            error={
-                "ErrorType": "ResourceNotFoundException",
-                "ErrorMessage": environment.invoke_targets.missing_message(function_name),
-            },
-        )
-    elif target.durable_handler is not None:
-        outcome = _run_durable_target(environment, target, operation)
-    else:
-        outcome = call_plain_function(environment, target, operation)
-    service = environment.service
-    service.fire_due_timers(arn)
-    if service.execution(arn).status.is_terminal:
-        return
-    service.complete_chained_invoke(
-        arn,
-        operation.id,
-        OperationStatus(outcome.status),
-        result=outcome.result,
-        error=outcome.error,
-    )
-
-
-def _run_durable_target(
-    environment: DurableEnvironment, target: InvokeTarget, operation: Operation
-) -> InvokeOutcome:
-    assert target.durable_handler is not None
-    child = environment.start(
-        target.durable_handler,
-        input_payload=operation.invoke_input,
-        function_name=function_key(operation.function_name or target.name)[0],
-        execution_timeout=target.execution_timeout,
-        reserved_arn=operation.child_execution_arn,
-    )
-    try:
-        result = child.run()
-    except DurableRunError as problem:
-        raise type(problem)(
-            f"In the execution {child.arn} that context.invoke({operation.function_name!r}) "
-            f"started: {problem}"
-        ) from problem
-    if result.status == "SUCCEEDED":
-        return InvokeOutcome("SUCCEEDED", result=result.result_payload)
-    error = None
-    if result.error is not None:
-        error = {"ErrorType": result.error.type, "ErrorMessage": result.error.message}
-    if result.status == "TIMED_OUT":
-        # A timed-out target reaches the caller as TIMED_OUT, ChainedInvoke.Timeout
-        # (docs/service-semantics.md#operations).
-        message = (
-            result.error.message if result.error else None
-        ) or "The invoked execution timed out"
+def durable_outcome(execution: Execution) -> InvokeOutcome:
+    """How a durable target's execution ended, as the caller's CHAINED_INVOKE sees it."""
+    status = execution.status.value
+    if status == "SUCCEEDED":
+        return InvokeOutcome("SUCCEEDED", result=execution.result)
+    error = execution.error or {}
+    if status == "TIMED_OUT":
+        # A timed-out target reaches the caller as TIMED_OUT, ChainedInvoke.Timeout.
+        message = error.get("ErrorMessage") or "The invoked execution timed out"
         return InvokeOutcome(
             "TIMED_OUT", error={"ErrorType": "ChainedInvoke.Timeout", "ErrorMessage": message}
         )
-    return InvokeOutcome(result.status, error=error)
+    shown: dict[str, Any] = {k: error[k] for k in ("ErrorType", "ErrorMessage") if k in error}
+    return InvokeOutcome(status, error=shown or None)

@@ -67,6 +67,9 @@ class Sandbox:
         self._inside_service: set[int] = set()
         self._killed = False
         self.supervisor: threading.Thread | None = None
+        #: Called (from the killing thread) once the sandbox is dead: its owner settles the
+        #: invocation as a crash and re-invokes, as Lambda does after a sandbox dies.
+        self.on_killed: Callable[[], None] = lambda: None
 
     @property
     def killed(self) -> bool:
@@ -107,6 +110,7 @@ class Sandbox:
         including one of the sandbox (that one is not interrupted: it raises on its own)."""
         me = threading.current_thread()
         with self._lock:
+            first = not self._killed
             self._killed = True
             threads = [t for t in self._threads if t.is_alive()]
             inside = set(self._inside_service)
@@ -115,6 +119,8 @@ class Sandbox:
                 if thread is me or thread is self.supervisor or thread.ident in inside:
                     continue
                 _raise_in(thread)
+        if first:
+            self.on_killed()
 
     @contextmanager
     def in_service(self) -> Iterator[None]:

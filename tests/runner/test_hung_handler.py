@@ -13,7 +13,7 @@ from aws_durable_execution_sdk_python import DurableContext, durable_execution
 
 from pytest_durable import DurableEnvironment, HandlerTimeoutError
 from pytest_durable.errors import SandboxKilled
-from pytest_durable.runner.sandbox import Sandbox
+from pytest_durable.runner.sandbox import Sandbox, current_sandbox
 
 
 def _real_wait(seconds: float) -> None:
@@ -153,3 +153,30 @@ def test_pytest_exits_right_after_a_hung_handler(pytester: pytest.Pytester, work
     done = float((pytester.path / "done-at").read_text())
     assert exited - done < 10, f"pytest exited {exited - done:.1f} s after it was done"
     assert "Checkpoint" not in result.stdout.str() + result.stderr.str()
+
+
+def test_a_sandbox_that_dies_mid_invocation_is_invoked_again(durable):
+    # Sandbox.kill() is any "the sandbox died here": the invocation ends as a crashed runtime
+    # at once, nothing more of it reaches the service, and Lambda invokes the execution again.
+    lives: list[str] = []
+
+    def charge(_: object) -> str:
+        lives.append("life")
+        if len(lives) == 1:
+            sandbox = current_sandbox()
+            assert sandbox is not None
+            sandbox.kill()
+            return "never checkpointed"  # this thread goes on, but is not heard
+        return "charged"
+
+    @durable_execution
+    def handler(event, context: DurableContext):
+        return context.step(charge, name="charge")
+
+    result = durable.run(handler)
+    assert (result.status, result.output) == ("SUCCEEDED", "charged")
+    assert len(lives) == 2
+    completed = [e for e in result.history if e["EventType"] == "InvocationCompleted"]
+    error = completed[0]["InvocationCompletedDetails"]["Error"]["Payload"]
+    assert error["ErrorType"] == "Runtime.ExitError"
+    assert "never checkpointed" not in str(result.history)
