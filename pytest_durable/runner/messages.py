@@ -7,9 +7,8 @@ chained invokes: a callback of a target is answered through the target's own dri
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pytest_durable.service import (
+    DurableService,
     Execution,
     ExecutionStatus,
     Operation,
@@ -17,20 +16,16 @@ from pytest_durable.service import (
     OperationType,
 )
 
-if TYPE_CHECKING:
-    from pytest_durable.runner.goals import Tracked
-    from pytest_durable.runner.scheduler import Scheduler
 
-
-def blocked_message(scheduler: Scheduler, tracked: Tracked) -> str:
-    execution = scheduler.service.execution(tracked.arn)
+def blocked_message(service: DurableService, arn: str) -> str:
+    execution = service.execution(arn)
     if execution.status in (ExecutionStatus.PAUSED, ExecutionStatus.PAUSING):
         return (
             f"The execution is {execution.status.value}: nothing invokes it until it is "
             f"resumed (env.client.resume_durable_execution(DurableExecutionArn=...))."
         )
     return (
-        f"The execution is suspended waiting for {_waits(scheduler, execution)}, and nothing "
+        f"The execution is suspended waiting for {_waits(service, execution)}, and nothing "
         f"will answer. Declare an answer before the run (durable.on_callback(name)"
         f".succeed(value)), or drive it step by step: driver = durable.start(handler, event); "
         f"driver.run_until_blocked(); driver.callback(name).succeed(value) (a chained target's "
@@ -39,26 +34,26 @@ def blocked_message(scheduler: Scheduler, tracked: Tracked) -> str:
     )
 
 
-def _waits(scheduler: Scheduler, execution: Execution) -> str:
+def _waits(service: DurableService, execution: Execution) -> str:
     described = []
-    for operation in scheduler.service.waiting_operations(execution.arn):
+    for operation in service.waiting_operations(execution.arn):
         text = f"{operation.type.value} {operation.name or operation.id!r}"
         if operation.callback_id:
             text += f" (CallbackId {operation.callback_id})"
-        child = _child(scheduler, operation)
+        child = _child(service, operation)
         if child is not None:
             text += (
                 f": the execution {child.arn} that context.invoke({operation.function_name!r}) "
-                f"started waits for {_waits(scheduler, child)}"
+                f"started waits for {_waits(service, child)}"
             )
         described.append(text)
     return "; ".join(described) or "nothing"
 
 
-def _child(scheduler: Scheduler, operation: Operation) -> Execution | None:
+def _child(service: DurableService, operation: Operation) -> Execution | None:
     if operation.type is not OperationType.CHAINED_INVOKE or not operation.child_execution_arn:
         return None
-    found = [e for e in scheduler.service.executions if e.arn == operation.child_execution_arn]
+    found = [e for e in service.executions if e.arn == operation.child_execution_arn]
     return found[0] if found and not found[0].status.is_terminal else None
 
 

@@ -688,7 +688,7 @@ class Scheduler:
     def _cannot_proceed(self, tracked: Tracked) -> BaseException:
         if self._stuck(tracked):
             return ExecutionStuckError(stuck_message(self._execution(tracked)))
-        return ExecutionBlockedError(blocked_message(self, tracked))
+        return ExecutionBlockedError(blocked_message(self.service, tracked.arn))
 
     # ------------------------------------------------------------------ the outside world
 

@@ -147,9 +147,7 @@ class ExternalSystem:
             callback.fail(payload["ErrorType"], payload["ErrorMessage"], payload.get("ErrorData"))
         elif payload is None:
             # A success with no Result at all (the driver's succeed() always sends a body).
-            driver.environment.client.send_durable_execution_callback_success(
-                CallbackId=callback_id
-            )
+            driver.client.send_durable_execution_callback_success(CallbackId=callback_id)
         else:
             callback.succeed(json.dumps(payload).encode())  # the body is the payload's JSON
         self.sent.append(f"{operation} {callback.name or callback_id}")
