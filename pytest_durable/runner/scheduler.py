@@ -189,7 +189,7 @@ class Scheduler:
                 self._tracked[parent[0]].children.append(execution.arn)
         if autonomous:
             self._ensure_background()
-            self.poke(external=True)
+            self.poke(external=parent is None)  # an Invoke from outside, or a chained target
         return execution.arn
 
     def adopt(self, arn: str, handler: Handler) -> None:
