@@ -37,14 +37,16 @@ import time_machine
 from pytest_durable.errors import ServiceException, StoreError
 from pytest_durable.service.snapshot import (
     SNAPSHOT_VERSION,
-    execution_from_data,
-    execution_to_data,
+    execution_from_json,
+    execution_to_json,
 )
 from pytest_durable.transport.router import HttpResponse, Router, error_response
 
 if TYPE_CHECKING:
     from pytest_durable.service import DurableService
 
+#: A commit with nothing to save still refreshes the clock row this often (wall milliseconds).
+CLOCK_EVERY_MS = 1000
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS executions (arn TEXT PRIMARY KEY, data TEXT NOT NULL);
@@ -103,6 +105,8 @@ class SqliteStore:
         #: The JSON of every execution as last committed: a commit writes only what differs.
         self._saved: dict[str, str] = {}
         self._closed = False
+        #: Wall time the clock row was last written (0: never by this process).
+        self._clock_written_ms = 0
 
     def _meta(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -127,7 +131,7 @@ class SqliteStore:
             executions = []
             for arn, text in rows:
                 try:
-                    executions.append(execution_from_data(json.loads(text)))
+                    executions.append(execution_from_json(str(text)))
                 except (ValueError, KeyError, TypeError) as error:
                     raise StoreError(
                         f"{self.path}: the stored execution {arn} cannot be read ({error})"
@@ -154,14 +158,16 @@ class SqliteStore:
             now_ms = service.now_ms()
             live = {execution.arn: execution for execution in service.executions}
             touched = service.take_touched()
-            texts = {
-                arn: json.dumps(execution_to_data(live[arn]), separators=(",", ":"))
-                for arn in touched
-                if arn in live
-            }
+            texts = {arn: execution_to_json(live[arn]) for arn in touched if arn in live}
             changed = {arn: text for arn, text in texts.items() if self._saved.get(arn) != text}
             gone = [arn for arn in self._saved if arn not in live]
-            clock = json.dumps({"service_ms": now_ms, "wall_ms": _wall_ms(), "mode": mode})
+            wall_ms = _wall_ms()
+            if not changed and not gone and wall_ms - self._clock_written_ms < CLOCK_EVERY_MS:
+                # Nothing to save (a read, or the second commit of a checkpoint that came over
+                # HTTP): no transaction. The clock row stays a consistent (service, wall) pair
+                # at most CLOCK_EVERY_MS old, which is all a restart needs of it.
+                return
+            clock = json.dumps({"service_ms": now_ms, "wall_ms": wall_ms, "mode": mode})
             db = self._db
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -180,6 +186,7 @@ class SqliteStore:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
+            self._clock_written_ms = wall_ms
             self._saved.update(changed)
             for arn in gone:
                 del self._saved[arn]
