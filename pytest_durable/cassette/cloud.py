@@ -28,11 +28,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError, HTTPClientError
 
+from pytest_durable.assertions.history import fetch_history
 from pytest_durable.cassette.functions import FunctionMap
 from pytest_durable.cassette.reconstruct import execution_from_cloud, operations_from_history
 from pytest_durable.clock import _Real
@@ -105,20 +107,8 @@ class CloudExecution:
 
     def history(self) -> list[Wire]:
         """Every event of ``GetDurableExecutionHistory``, all pages, with payloads."""
-        events: list[Wire] = []
-        marker: str | None = None
-        while True:
-            request: dict[str, Any] = {
-                "DurableExecutionArn": self.arn,
-                "IncludeExecutionData": True,
-            }
-            if marker:
-                request["Marker"] = marker
-            page = self.environment.call("get_durable_execution_history", **request)
-            events += page.get("Events", [])
-            marker = page.get("NextMarker")
-            if not marker:
-                return events
+        with self.environment.reaching("get_durable_execution_history"):
+            return fetch_history(self.client, self.arn)
 
     def operations(self) -> list[Operation]:
         """The operations as they stand, rebuilt from the history."""
@@ -321,8 +311,15 @@ class CloudEnvironment:
     def call(self, operation: str, **params: Any) -> Any:
         """One boto3 call; a failure to reach the service (or a cassette without the request)
         becomes a :class:`CloudRunError` that names the call."""
-        try:
+        with self.reaching(operation):
             return getattr(self.client, operation)(**params)
+
+    @contextmanager
+    def reaching(self, operation: str) -> Iterator[None]:
+        """Calls of ``operation`` inside the block that fail to reach the service (or find no
+        answer in the cassette) raise a :class:`CloudRunError` that names the call."""
+        try:
+            yield
         except HTTPClientError as error:
             cause = error.kwargs.get("error") if hasattr(error, "kwargs") else None
             if type(cause).__name__ == "CannotOverwriteExistingCassetteException":

@@ -28,6 +28,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from pytest_durable.assertions.history import fetch_history
 from pytest_durable.cassette.format import RecordedExecution, parse_iso
 from pytest_durable.cassette.reconstruct import (
     execution_from_cloud,
@@ -66,11 +67,7 @@ def lambda_client(*, profile: str | None = None, region: str | None = None) -> A
 
 def events_of(client: Any, arn: str) -> list[Wire]:
     """Every event of ``GetDurableExecutionHistory``, with payloads, all pages."""
-    paginator = client.get_paginator("get_durable_execution_history")
-    events: list[Wire] = []
-    for page in paginator.paginate(DurableExecutionArn=arn, IncludeExecutionData=True):
-        events += page.get("Events", [])
-    return events
+    return fetch_history(client, arn)
 
 
 def execution_arns(
