@@ -361,6 +361,9 @@ def follow(clock: VirtualClock) -> Iterator[None]:
     except BaseException:
         _sessions.remove(session)
         session.close()
+        if outermost:
+            _unhook_freezegun()
+            time_machine.traveller_stack = list(time_machine.traveller_stack)
         raise
     try:
         yield

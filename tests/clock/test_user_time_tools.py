@@ -225,3 +225,14 @@ def test_a_freeze_outliving_the_environment_goes_on_from_the_durable_time():
     assert type(freezegun.api.freeze_factories) is list
     assert freezegun.api.freeze_factories == []
     assert datetime.datetime.now(UTC) < MAY_5
+
+
+def test_an_environment_refused_at_entry_leaves_both_stacks_as_they_were():
+    with time_machine.travel(datetime.datetime(2001, 1, 1, tzinfo=UTC), tick=False):
+        with (
+            pytest.raises(ClockPatchError, match="never goes back"),
+            DurableEnvironment(start=MAY_5),
+        ):
+            pass  # pragma: no cover - never entered
+        assert type(time_machine.traveller_stack) is list
+        assert datetime.datetime.now(UTC) == datetime.datetime(2001, 1, 1, tzinfo=UTC)
