@@ -156,7 +156,9 @@ def test_long_histories_are_elided_in_the_middle(durable):
     assert "    ... 61 more operations" in text
     assert len(text.splitlines()) < 20 + 10 + 45
     assert "ExecutionStarted" in text and "ExecutionSucceeded" in text
-    assert "+8d00h00m00." in text  # days on the virtual clock
+    # Days on the virtual clock; the seconds are the steps' real running time, which a loaded
+    # machine stretches, so only the virtual part is pinned.
+    assert "+8d00h0" in text
 
 
 def test_several_executions_show_the_latest(durable):
