@@ -19,7 +19,8 @@ the path (name, ``name:qualifier`` or ARN), ``Qualifier`` query, ``X-Amz-Invocat
 The SDK reads its boto3 client from a process-wide cache when an invocation starts
 (``LambdaClient._cached_boto_client``). A stand-in may serve while another environment holds
 that cache (a test using both ``durable`` and cloud mode), so each invocation it runs puts its
-own in-process client there for the duration, and the previous one back after.
+own in-process client there for the duration (``runner.sdk.sdk_client``, the one place the
+cache is set), and the previous one back after.
 """
 
 from __future__ import annotations
@@ -27,11 +28,8 @@ from __future__ import annotations
 import re
 import threading
 import urllib.parse
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
-
-from aws_durable_execution_sdk_python.lambda_service import LambdaClient
 
 from pytest_durable.errors import (
     DurableExecutionAlreadyStartedException,
@@ -42,6 +40,7 @@ from pytest_durable.errors import (
 from pytest_durable.runner.environment import DurableEnvironment
 from pytest_durable.runner.invokes import function_key
 from pytest_durable.runner.sandbox import SandboxGate
+from pytest_durable.runner.sdk import sdk_client
 from pytest_durable.transport.inprocess import make_client
 from pytest_durable.transport.router import HttpResponse, Router, error_response, lambda_model
 
@@ -51,31 +50,6 @@ Handler = Callable[[Any, Any], Any]
 def _invoke_pattern() -> re.Pattern[str]:
     uri = lambda_model().operation_model("Invoke").http["requestUri"]
     return re.compile("^" + re.escape(uri).replace(r"\{FunctionName\}", "(?P<name>[^/]+)") + "$")
-
-
-_client_lock = threading.Lock()
-_client_depth = 0
-_client_saved: Any = None
-
-
-@contextmanager
-def _sdk_client_for_invocation(client: Any) -> Iterator[None]:
-    """Put ``client`` in the SDK's client cache while invocations run; the first to start saves
-    what was there and the last to end puts it back (invocations of a stand-in overlap)."""
-    global _client_depth, _client_saved  # noqa: PLW0603 - the SDK's cache is process-wide
-    with _client_lock:
-        if _client_depth == 0:
-            _client_saved = LambdaClient._cached_boto_client
-        _client_depth += 1
-        LambdaClient._cached_boto_client = client
-    try:
-        yield
-    finally:
-        with _client_lock:
-            _client_depth -= 1
-            if _client_depth == 0:
-                LambdaClient._cached_boto_client = _client_saved
-                _client_saved = None
 
 
 class LambdaStandIn(Router):
@@ -97,7 +71,7 @@ class LambdaStandIn(Router):
         client = self._sdk_client
 
         def invoke(event: Any, context: Any) -> Any:
-            with _sdk_client_for_invocation(client):
+            with sdk_client(client):
                 return handler(event, context)
 
         invoke.__name__ = getattr(handler, "__name__", "handler")

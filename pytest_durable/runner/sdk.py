@@ -25,6 +25,13 @@ from aws_durable_execution_sdk_python.lambda_service import LambdaClient
 logger = logging.getLogger(__name__)
 
 
+_client_lock = threading.Lock()
+#: Who holds the SDK's client cache now, in the order they took it: (holder, client).
+_client_holders: list[tuple[object, Any]] = []
+#: What the cache held before the first holder took it.
+_client_before: Any = None
+
+
 @contextmanager
 def sdk_client(client: Any) -> Iterator[None]:
     """Make the SDK's ``LambdaClient.initialize_client()`` hand out ``client``.
@@ -32,13 +39,28 @@ def sdk_client(client: Any) -> Iterator[None]:
     The SDK caches one boto3 client per process in ``LambdaClient._cached_boto_client``
     (docs/service-semantics.md#client). Setting it is the SDK's own cache, so the handler is run
     exactly as in Lambda; restoring it afterwards keeps one test's client out of the next.
+
+    The one place the cache is set. Holders may nest (an environment opened inside another) or
+    overlap (a stand-in's invocations on several threads): the cache is always the client of the
+    latest holder still inside, and what it held before comes back when the last one leaves.
     """
-    previous = LambdaClient._cached_boto_client
-    LambdaClient._cached_boto_client = client
+    global _client_before  # noqa: PLW0603 - the SDK's cache is process-wide
+    holder = object()
+    with _client_lock:
+        if not _client_holders:
+            _client_before = LambdaClient._cached_boto_client
+        _client_holders.append((holder, client))
+        LambdaClient._cached_boto_client = client
     try:
         yield
     finally:
-        LambdaClient._cached_boto_client = previous
+        with _client_lock:
+            _client_holders[:] = [entry for entry in _client_holders if entry[0] is not holder]
+            if _client_holders:
+                LambdaClient._cached_boto_client = _client_holders[-1][1]
+            else:
+                LambdaClient._cached_boto_client = _client_before
+                _client_before = None
 
 
 @dataclass

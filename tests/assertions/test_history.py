@@ -307,3 +307,18 @@ def test_reverse_order_and_paging(durable, retried):
         IncludeExecutionData=True,
     )
     assert [e["EventId"] for e in second["Events"]] == [6, 7, 8, 9, 10]
+
+
+def test_fetch_history_pages_with_botocore_paginator(durable):
+    """Small pages and reverse order go through botocore's paginator and lose no event."""
+    result = durable.run(_many_steps)
+    everything = fetch_history(durable.client, result.arn)
+    assert len(everything) > 6
+    assert fetch_history(durable.client, result.arn, page_size=2) == everything
+    reverse = fetch_history(durable.client, result.arn, reverse_order=True, page_size=3)
+    assert reverse == everything[::-1]
+
+
+@durable_execution
+def _many_steps(event, context: DurableContext):
+    return [context.step(lambda _, i=i: i, name=f"s{i}") for i in range(3)]
