@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, the table bel
         HandlerProcessCrash,
         HandlerTimeoutError,
         InvocationFailedError,
+        LocalOnlyError,
         TooManyInvocationsError,
         UnusedStepMockError,
     )
@@ -53,6 +54,7 @@ _HOMES = {
     "HandlerProcessCrash": "pytest_durable.errors",
     "HandlerTimeoutError": "pytest_durable.errors",
     "InvocationFailedError": "pytest_durable.errors",
+    "LocalOnlyError": "pytest_durable.errors",
     "TooManyInvocationsError": "pytest_durable.errors",
     "UnusedStepMockError": "pytest_durable.errors",
     "Attempt": "pytest_durable.runner",
@@ -99,6 +101,7 @@ __all__ = [
     "HandlerTimeoutError",
     "InvocationFailedError",
     "InvocationRecord",
+    "LocalOnlyError",
     "OperationView",
     "ReplayChecker",
     "StepCall",

@@ -75,7 +75,7 @@ def test_the_marker_can_fix_the_mode_and_local_only_verbs_say_why(pytester: pyte
         test_forced=textwrap.dedent(
             """
             import pytest
-            from pytest_durable.errors import LocalOnlyError
+            from pytest_durable import LocalOnlyError
             from test_orders import orders
 
 
