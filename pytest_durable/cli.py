@@ -21,7 +21,7 @@ from importlib import metadata
 from types import FrameType
 from typing import Any
 
-from pytest_durable.cassette.cli import add_replay_command, run_replay
+from pytest_durable.cassette.replay.cli import add_replay_command, run_replay
 from pytest_durable.clock import VirtualClock
 from pytest_durable.errors import ServiceError, StoreError
 from pytest_durable.parsing import resolve_reference, split_reference

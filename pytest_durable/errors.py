@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:  # for annotations only: this module imports nothing of the package at run time
     from pytest_durable.assertions.matching import MatchReport
-    from pytest_durable.cassette.report import ReplayReport
+    from pytest_durable.cassette.replay.report import ReplayReport
 
 # The SDK retries an invocation only for InvalidParameterValueException messages with this prefix.
 INVALID_TOKEN_PREFIX = "Invalid checkpoint token"

@@ -101,7 +101,7 @@ _FIXTURE_MODULES = (
     "pytest_durable.assertions.golden",
     "pytest_durable.assertions.timeline",
     "pytest_durable.cassette.local",
-    "pytest_durable.cassette.replayer",
+    "pytest_durable.cassette.replay.replayer",
 )
 
 

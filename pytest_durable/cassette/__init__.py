@@ -8,8 +8,9 @@
   a cassette, the offline guarantee;
 - :mod:`.modes`, :mod:`.recorder`, :mod:`.local`: record modes, one cloud-mode test's
   cassette, a local run saved as a cassette;
-- :mod:`.replayer`, :mod:`.report`, :mod:`.seams`, :mod:`.positions`: the determinism replay;
-- :mod:`.pytest_plugin`, :mod:`.cli`: the pytest fixtures and the ``replay`` command.
+- :mod:`.replay`: the determinism replay (``Replayer``), of cassettes and of production
+  executions, and the ``pytest-durable replay`` command;
+- :mod:`.pytest_plugin`: the pytest fixtures.
 
 Names are loaded on first use: ``pytest-durable serve`` and a plain ``import pytest_durable``
 do not pay for YAML, vcrpy or the replayer.
@@ -25,11 +26,11 @@ _LAZY = {
     "RecordedExecution": "pytest_durable.cassette.format",
     "read_cassette": "pytest_durable.cassette.format",
     "write_cassette": "pytest_durable.cassette.format",
-    "Replayer": "pytest_durable.cassette.replayer",
-    "assert_replays": "pytest_durable.cassette.replayer",
-    "Divergence": "pytest_durable.cassette.report",
+    "Replayer": "pytest_durable.cassette.replay.replayer",
+    "assert_replays": "pytest_durable.cassette.replay.replayer",
+    "Divergence": "pytest_durable.cassette.replay.report",
     "NonDeterminismError": "pytest_durable.errors",
-    "ReplayReport": "pytest_durable.cassette.report",
+    "ReplayReport": "pytest_durable.cassette.replay.report",
     "CloudEnvironment": "pytest_durable.cassette.cloud",
     "CloudRunError": "pytest_durable.errors",
     "CloudTimeoutError": "pytest_durable.errors",

@@ -28,11 +28,11 @@ from pytest_durable.marker_settings import from_config, with_markers
 from pytest_durable.testnames import qualified_test_name
 
 if TYPE_CHECKING:
-    from pytest_durable.cassette.bulk import ReplaySummary
     from pytest_durable.cassette.cloud import CloudEnvironment
     from pytest_durable.cassette.functions import FunctionMap
     from pytest_durable.cassette.recorder import CloudSettings
-    from pytest_durable.cassette.report import ReplayReport
+    from pytest_durable.cassette.replay.bulk import ReplaySummary
+    from pytest_durable.cassette.replay.report import ReplayReport
     from pytest_durable.runner.environment import DurableEnvironment
     from pytest_durable.runner.settings import DurableSettings
 
@@ -422,7 +422,7 @@ class ReplayChecker:
     ) -> list[ReplayReport]:
         """Replay every recorded execution of the cassette (or the one given); fail with the
         report of the first that diverges (:class:`NonDeterminismError`)."""
-        from pytest_durable.cassette.replayer import assert_replays  # noqa: PLC0415 - lazy
+        from pytest_durable.cassette.replay.replayer import assert_replays  # noqa: PLC0415 - lazy
 
         chosen = None if execution is None else [execution]
         return assert_replays(handler, self.path(cassette), executions=chosen, deep=deep)
@@ -431,7 +431,7 @@ class ReplayChecker:
         self, handler: Any, cassette: str | Path, *, execution: int | str = 0, deep: bool = True
     ) -> ReplayReport:
         """The report of one recorded execution, without failing."""
-        from pytest_durable.cassette.replayer import replay_execution  # noqa: PLC0415 - lazy
+        from pytest_durable.cassette.replay.replayer import replay_execution  # noqa: PLC0415 - lazy
 
         return replay_execution(handler, self.path(cassette), execution=execution, deep=deep)
 
@@ -450,7 +450,7 @@ class ReplayChecker:
         of ``statuses``) and saved history files; fail with the first divergence, or with the
         executions that could not be read. ``client``: a boto3 ``lambda`` client (default: one
         from the usual AWS configuration). Read-only calls only."""
-        from pytest_durable.cassette.bulk import replay_production  # noqa: PLC0415
+        from pytest_durable.cassette.replay.bulk import replay_production  # noqa: PLC0415
 
         summary = replay_production(
             handler,

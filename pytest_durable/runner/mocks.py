@@ -4,8 +4,8 @@
 ``charge`` from running and gives the SDK the declared outcome instead, at the one point every
 STEP body goes through: ``ExecutionState.wrap_user_function`` (the SDK wraps the body there just
 before calling it; the determinism replay uses the same point, see
-``pytest_durable/cassette/seams.py``). The SDK then does with the outcome exactly what it does
-with a real one, so the step is checkpointed like a real step:
+``pytest_durable/cassette/replay/seams.py``). The SDK then does with the outcome exactly what it
+does with a real one, so the step is checkpointed like a real step:
 
 - a result is serialized with the step's serdes and checkpointed (START, then SUCCEED);
 - an error is passed to the step's retry strategy, which decides RETRY (with its delay, on the

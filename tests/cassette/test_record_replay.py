@@ -14,7 +14,7 @@ from pytest_durable.cassette.format import read_cassette
 from pytest_durable.cassette.local import RecordingEnvironment, save_local
 from pytest_durable.cassette.network import block_network
 from pytest_durable.cassette.recorder import CloudSession, CloudSettings
-from pytest_durable.cassette.replayer import replay_execution
+from pytest_durable.cassette.replay.replayer import replay_execution
 from pytest_durable.errors import (
     CassetteLeakError,
     CassetteMissingError,

@@ -23,8 +23,8 @@ from test_reconstruct import everything, pricing
 
 from pytest_durable.cassette import NonDeterminismError, assert_replays
 from pytest_durable.cassette.local import RecordingEnvironment, local_cassette
-from pytest_durable.cassette.replayer import replay_cassette, replay_execution
-from pytest_durable.cassette.seams import seams_supported
+from pytest_durable.cassette.replay.replayer import replay_cassette, replay_execution
+from pytest_durable.cassette.replay.seams import seams_supported
 
 
 def recording_of(handler, event=None, **answers):

@@ -22,7 +22,7 @@ def _package_modules() -> list[str]:
 
 
 # Not errors but signals the package raises into the SDK, which must subclass the SDK's own class.
-_SDK_SIGNALS = {"pytest_durable.cassette.seams.StepBodyBlocked"}
+_SDK_SIGNALS = {"pytest_durable.cassette.replay.seams.StepBodyBlocked"}
 # Signals that must get past every ``except Exception`` (the SDK's included): BaseExceptions on
 # purpose, like SystemExit. They still live in the errors module.
 _BASE_SIGNALS = {"SandboxKilled"}

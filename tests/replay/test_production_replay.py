@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from production_handlers import BODIES, checkout, checkout_renamed, checkout_renamed_later
 
-from pytest_durable.cassette.bulk import replay_production
-from pytest_durable.cassette.production import (
+from pytest_durable.cassette.replay.bulk import replay_production
+from pytest_durable.cassette.replay.production import (
     execution_arns,
     recorded_from_aws,
     recorded_from_file,

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_durable.cassette.report import EXIT_CLEAN, EXIT_DIVERGED, EXIT_ERROR
+from pytest_durable.cassette.replay.report import EXIT_CLEAN, EXIT_DIVERGED, EXIT_ERROR
 from pytest_durable.parsing import resolve_reference
 
 EXECUTION_STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED", "PAUSING", "PAUSED")
@@ -148,8 +148,8 @@ def _usage(message: str) -> int:
 def _replay_production(args: argparse.Namespace) -> int:
     from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 
-    from pytest_durable.cassette.bulk import ReplayRow, replay_production  # noqa: PLC0415
-    from pytest_durable.cassette.production import lambda_client  # noqa: PLC0415
+    from pytest_durable.cassette.replay.bulk import ReplayRow, replay_production  # noqa: PLC0415
+    from pytest_durable.cassette.replay.production import lambda_client  # noqa: PLC0415
 
     if not args.handler:
         return _usage("production executions name no handler; pass --handler MODULE:FUNCTION")
@@ -192,7 +192,7 @@ def _replay_production(args: argparse.Namespace) -> int:
 
 def _replay_cassettes(args: argparse.Namespace) -> int:
     from pytest_durable.cassette.format import read_cassette  # noqa: PLC0415 - only this command
-    from pytest_durable.cassette.replayer import Replayer  # noqa: PLC0415
+    from pytest_durable.cassette.replay.replayer import Replayer  # noqa: PLC0415
     from pytest_durable.errors import CassetteFormatError  # noqa: PLC0415
 
     try:

@@ -36,10 +36,15 @@ from pathlib import Path
 from typing import Any
 
 from pytest_durable.cassette.format import Cassette, RecordedExecution, read_cassette
-from pytest_durable.cassette.positions import children_by_position, index_of, moved, subtree
 from pytest_durable.cassette.reconstruct import operation_from_wire
-from pytest_durable.cassette.report import Divergence, OperationRef, ReplayReport, compare_context
-from pytest_durable.cassette.seams import Identity, observe
+from pytest_durable.cassette.replay.positions import children_by_position, index_of, moved, subtree
+from pytest_durable.cassette.replay.report import (
+    Divergence,
+    OperationRef,
+    ReplayReport,
+    compare_context,
+)
+from pytest_durable.cassette.replay.seams import Identity, observe
 from pytest_durable.errors import NonDeterminismError
 from pytest_durable.runner.environment import DurableEnvironment
 from pytest_durable.service.model import (

@@ -17,15 +17,20 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from pytest_durable.cassette.format import RecordedExecution
-from pytest_durable.cassette.production import (
+from pytest_durable.cassette.replay.production import (
     DEFAULT_STATUSES,
     execution_arns,
     lambda_client,
     recorded_from_aws,
     recorded_from_file,
 )
-from pytest_durable.cassette.replayer import Replayer
-from pytest_durable.cassette.report import EXIT_CLEAN, EXIT_DIVERGED, EXIT_ERROR, ReplayReport
+from pytest_durable.cassette.replay.replayer import Replayer
+from pytest_durable.cassette.replay.report import (
+    EXIT_CLEAN,
+    EXIT_DIVERGED,
+    EXIT_ERROR,
+    ReplayReport,
+)
 from pytest_durable.errors import HistoryFileError, NonDeterminismError
 
 Handler = Callable[[Any, Any], Any]

@@ -3,7 +3,7 @@
 A cassette holds executions a test recorded. Before a deploy, what matters more are the
 executions in flight in production: the code about to be deployed will resume them. This module
 turns those into :class:`~pytest_durable.cassette.format.RecordedExecution`, the input of
-:class:`~pytest_durable.cassette.replayer.Replayer`, from either source:
+:class:`~pytest_durable.cassette.replay.replayer.Replayer`, from either source:
 
 - **AWS**, by ARN or by function (``ListDurableExecutionsByFunction`` filtered by status), with
   a boto3 ``lambda`` client built from the user's usual configuration (profile, region,
