@@ -326,7 +326,8 @@ def test_in_process_resume_works_when_virtual_time_is_far_ahead_of_real_time(dur
         timer.cancel()
     assert result.output == ["waited", "busy done"]
     assert len(result.invocations) == 2  # one for the 7-day wait; the 1 s wait resumed in-process
-    assert _Real.perf_counter() - started < 5
+    # Well under the busy branch's 10 s timeout, with room for a loaded machine.
+    assert _Real.perf_counter() - started < 9
 
 
 @durable_execution
