@@ -174,6 +174,17 @@ def test_bad_files_are_rows_that_say_what_is_wrong(tmp_path):
     assert summary.exit_status == 2
 
 
+def test_a_truncated_payload_is_noted(production, tmp_path):
+    saved = production.save_history(production.running[0], tmp_path / "h.json")
+    document = json.loads(saved.read_text())
+    for event in document["Events"]:
+        if event["EventType"] == "StepSucceeded":
+            event["StepSucceededDetails"]["Result"]["Truncated"] = True
+    saved.write_text(json.dumps(document))
+    [report] = replay_production(checkout, files=[saved]).reports
+    assert any("cut short (Truncated): reserve (StepSucceeded)" in note for note in report.notes)
+
+
 def test_the_committed_example_file_replays(tmp_path):
     """histories/checkout-running.json was saved from a run of ``checkout`` in this shape."""
     summary = replay_production(checkout, files=[HERE / "histories" / "checkout-running.json"])

@@ -23,6 +23,7 @@ from pytest_durable.cassette.replay.production import (
     lambda_client,
     recorded_from_aws,
     recorded_from_file,
+    truncation_notes,
 )
 from pytest_durable.cassette.replay.replayer import Replayer
 from pytest_durable.cassette.replay.report import (
@@ -169,6 +170,7 @@ def replay_production(
             row = ReplayRow(source, error=f"{type(error).__name__}: {error}")
         else:
             report = Replayer(handler, recorded, deep=deep, source=source).replay()
+            report.notes += truncation_notes(recorded)
             row = ReplayRow(source, report=report)
         summary.rows.append(row)
         if on_report is not None:

@@ -93,6 +93,20 @@ def recorded_from_aws(client: Any, arn: str) -> RecordedExecution:
     return _recorded(execution_from_cloud(described, events_of(client, arn)))
 
 
+def truncation_notes(recorded: RecordedExecution) -> list[str]:
+    """What a replay of ``recorded`` should warn about: payloads the history shows cut short
+    (``Truncated``), which the replay fed to the code as they were cut."""
+    cut = operations_from_history(recorded.history).truncated
+    if not cut:
+        return []
+    names = {str(event.get("Id")): event.get("Name") for event in recorded.history}
+    where = ", ".join(f"{names.get(op_id) or op_id} ({event})" for op_id, event in cut)
+    return [
+        f"the history has {len(cut)} payload(s) cut short (Truncated): {where}. The replay gave "
+        f"the code those payloads as cut; a divergence after them may come from that"
+    ]
+
+
 # ----------------------------------------------------------------- saved files
 
 
