@@ -1,13 +1,10 @@
 """Cassettes of real executions: record against AWS, replay offline, catch non-determinism.
 
-- :mod:`.format`: the cassette file (executions + HTTP interactions, readable YAML);
-- :mod:`.reconstruct`: operations rebuilt from an execution's history;
 - :mod:`.cloud`: cloud mode, the same test body against a deployed function (boto3 only);
+- :mod:`.reconstruct`: operations rebuilt from an execution's history;
 - :mod:`.standin`: Lambda's ``Invoke`` in front of the fake, for cloud mode without AWS;
-- :mod:`.vcr_bridge`, :mod:`.scrub`, :mod:`.network`: vcrpy for these APIs, what never reaches
-  a cassette, the offline guarantee;
-- :mod:`.modes`, :mod:`.recorder`, :mod:`.local`: record modes, one cloud-mode test's
-  cassette, a local run saved as a cassette;
+- :mod:`.recording`: the cassette file, recording with vcrpy, replaying offline;
+- :mod:`.local`: a local run saved as a cassette;
 - :mod:`.replay`: the determinism replay (``Replayer``), of cassettes and of production
   executions, and the ``pytest-durable replay`` command;
 - :mod:`.pytest_plugin`: the pytest fixtures.
@@ -21,11 +18,11 @@ from __future__ import annotations
 from pytest_durable.lazy import lazy_exports
 
 _LAZY = {
-    "Cassette": "pytest_durable.cassette.format",
+    "Cassette": "pytest_durable.cassette.recording.format",
     "CassetteFormatError": "pytest_durable.errors",
-    "RecordedExecution": "pytest_durable.cassette.format",
-    "read_cassette": "pytest_durable.cassette.format",
-    "write_cassette": "pytest_durable.cassette.format",
+    "RecordedExecution": "pytest_durable.cassette.recording.format",
+    "read_cassette": "pytest_durable.cassette.recording.format",
+    "write_cassette": "pytest_durable.cassette.recording.format",
     "Replayer": "pytest_durable.cassette.replay.replayer",
     "assert_replays": "pytest_durable.cassette.replay.replayer",
     "Divergence": "pytest_durable.cassette.replay.report",

@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_durable.cassette.format import (
+from pytest_durable.cassette.functions import handler_reference
+from pytest_durable.cassette.recording.format import (
     Cassette,
     RecordedExecution,
     dump_document,
@@ -21,8 +22,7 @@ from pytest_durable.cassette.format import (
     recorded_meta,
     write_cassette,
 )
-from pytest_durable.cassette.functions import handler_reference
-from pytest_durable.cassette.modes import RecordMode
+from pytest_durable.cassette.recording.modes import RecordMode
 from pytest_durable.runner.driver import ExecutionDriver
 from pytest_durable.runner.environment import DurableEnvironment
 

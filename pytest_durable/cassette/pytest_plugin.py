@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_durable.cassette.modes import RecordMode
+from pytest_durable.cassette.recording.modes import RecordMode
 from pytest_durable.errors import CassetteMissingError, CassetteSourceError, CloudRunError
 from pytest_durable.marker_settings import from_config, with_markers
 from pytest_durable.testnames import qualified_test_name
@@ -30,7 +30,7 @@ from pytest_durable.testnames import qualified_test_name
 if TYPE_CHECKING:
     from pytest_durable.cassette.cloud import CloudEnvironment
     from pytest_durable.cassette.functions import FunctionMap
-    from pytest_durable.cassette.recorder import CloudSettings
+    from pytest_durable.cassette.recording.recorder import CloudSettings
     from pytest_durable.cassette.replay.bulk import ReplaySummary
     from pytest_durable.cassette.replay.report import ReplayReport
     from pytest_durable.runner.environment import DurableEnvironment
@@ -258,7 +258,7 @@ def _function_map(request: pytest.FixtureRequest) -> FunctionMap:
 
 def _cloud_settings(config: pytest.Config) -> CloudSettings:
     from pytest_durable.cassette.cloud import Polling  # noqa: PLC0415 - cloud mode only
-    from pytest_durable.cassette.recorder import CloudSettings  # noqa: PLC0415
+    from pytest_durable.cassette.recording.recorder import CloudSettings  # noqa: PLC0415
 
     standin = bool(config.getoption("--durable-standin"))
     timeout = float(str(config.getini("durable_poll_timeout")))
@@ -355,7 +355,7 @@ def _cloud(
     request: pytest.FixtureRequest, record_mode: str, path: Path
 ) -> Iterator[CloudEnvironment]:
     __tracebackhide__ = True
-    from pytest_durable.cassette.recorder import CloudSession  # noqa: PLC0415 - loads vcrpy
+    from pytest_durable.cassette.recording.recorder import CloudSession  # noqa: PLC0415 - loads vcrpy
 
     config = request.config
     matchers = [

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from cassette_handlers import BODIES, orders
 
-from pytest_durable.cassette.format import write_cassette
 from pytest_durable.cassette.local import RecordingEnvironment, local_cassette
+from pytest_durable.cassette.recording.format import write_cassette
 from pytest_durable.cli import main
 
 HERE = Path(__file__).parent

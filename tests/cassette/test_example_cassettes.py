@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_durable.cassette.format import read_cassette
+from pytest_durable.cassette.recording.format import read_cassette
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDED = ROOT / "fixtures" / "cassettes" / "examples" / "test_order_workflow_cloud"

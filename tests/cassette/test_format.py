@@ -8,7 +8,8 @@ import pytest
 import yaml
 from cassette_handlers import fulfilment
 
-from pytest_durable.cassette.format import (
+from pytest_durable.cassette.local import RecordingEnvironment, local_cassette
+from pytest_durable.cassette.recording.format import (
     Cassette,
     decode_body,
     encode_body,
@@ -17,7 +18,6 @@ from pytest_durable.cassette.format import (
     read_cassette,
     write_cassette,
 )
-from pytest_durable.cassette.local import RecordingEnvironment, local_cassette
 from pytest_durable.errors import CassetteFormatError
 
 

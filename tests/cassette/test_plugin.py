@@ -8,7 +8,7 @@ import textwrap
 import pytest
 import yaml
 
-from pytest_durable.cassette.format import read_cassette
+from pytest_durable.cassette.recording.format import read_cassette
 
 TEST_MODULE = textwrap.dedent(
     """

@@ -10,10 +10,10 @@ import yaml
 from cassette_handlers import BODIES, fulfilment, orders
 from conftest import ACCESS_KEY, FAST, SECRET_KEY, SESSION_TOKEN
 
-from pytest_durable.cassette.format import read_cassette
 from pytest_durable.cassette.local import RecordingEnvironment, save_local
-from pytest_durable.cassette.network import block_network
-from pytest_durable.cassette.recorder import CloudSession, CloudSettings
+from pytest_durable.cassette.recording.format import read_cassette
+from pytest_durable.cassette.recording.network import block_network
+from pytest_durable.cassette.recording.recorder import CloudSession, CloudSettings
 from pytest_durable.cassette.replay.replayer import replay_execution
 from pytest_durable.errors import (
     CassetteLeakError,

@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from pytest_durable.cassette.format import RecordedExecution
+from pytest_durable.cassette.recording.format import RecordedExecution
 from pytest_durable.cassette.replay.production import (
     DEFAULT_STATUSES,
     execution_arns,

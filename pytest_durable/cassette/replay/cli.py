@@ -191,7 +191,7 @@ def _replay_production(args: argparse.Namespace) -> int:
 
 
 def _replay_cassettes(args: argparse.Namespace) -> int:
-    from pytest_durable.cassette.format import read_cassette  # noqa: PLC0415 - only this command
+    from pytest_durable.cassette.recording.format import read_cassette  # noqa: PLC0415 - only this command
     from pytest_durable.cassette.replay.replayer import Replayer  # noqa: PLC0415
     from pytest_durable.errors import CassetteFormatError  # noqa: PLC0415
 

@@ -2,7 +2,7 @@
 
 A cassette holds executions a test recorded. Before a deploy, what matters more are the
 executions in flight in production: the code about to be deployed will resume them. This module
-turns those into :class:`~pytest_durable.cassette.format.RecordedExecution`, the input of
+turns those into :class:`~pytest_durable.cassette.recording.format.RecordedExecution`, the input of
 :class:`~pytest_durable.cassette.replay.replayer.Replayer`, from either source:
 
 - **AWS**, by ARN or by function (``ListDurableExecutionsByFunction`` filtered by status), with
@@ -29,12 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from pytest_durable.assertions.history import fetch_history
-from pytest_durable.cassette.format import RecordedExecution, parse_iso
 from pytest_durable.cassette.reconstruct import (
     execution_from_cloud,
     operation_from_wire,
     operations_from_history,
 )
+from pytest_durable.cassette.recording.format import RecordedExecution, parse_iso
 from pytest_durable.errors import HistoryFileError
 from pytest_durable.service.model import Execution, Wire, ms_to_datetime
 

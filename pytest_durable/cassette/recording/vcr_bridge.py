@@ -28,7 +28,7 @@ import vcr
 from vcr.persisters.filesystem import CassetteNotFoundError
 from vcr.request import Request
 
-from pytest_durable.cassette.format import (
+from pytest_durable.cassette.recording.format import (
     Cassette,
     RecordedExecution,
     decode_body,
@@ -36,7 +36,7 @@ from pytest_durable.cassette.format import (
     encode_body,
     read_cassette,
 )
-from pytest_durable.cassette.scrub import (
+from pytest_durable.cassette.recording.scrub import (
     REQUEST_HEADERS,
     RESPONSE_HEADERS,
     accounts_in,

@@ -22,18 +22,18 @@ import boto3
 from botocore.config import Config
 
 from pytest_durable.cassette.cloud import CloudEnvironment, Polling
-from pytest_durable.cassette.format import RecordedExecution, read_cassette, recorded_meta
 from pytest_durable.cassette.functions import FunctionMap, handler_reference
-from pytest_durable.cassette.modes import RecordMode
-from pytest_durable.cassette.network import block_network
-from pytest_durable.cassette.scrub import replace_everywhere
-from pytest_durable.cassette.standin import LambdaStandIn
-from pytest_durable.cassette.vcr_bridge import (
+from pytest_durable.cassette.recording.format import RecordedExecution, read_cassette, recorded_meta
+from pytest_durable.cassette.recording.modes import RecordMode
+from pytest_durable.cassette.recording.network import block_network
+from pytest_durable.cassette.recording.scrub import replace_everywhere
+from pytest_durable.cassette.recording.vcr_bridge import (
     DocumentHook,
     DocumentPersister,
     Matcher,
     use_cassette,
 )
+from pytest_durable.cassette.standin import LambdaStandIn
 from pytest_durable.errors import CassetteMissingError, CassetteSourceError, CloudRunError
 from pytest_durable.runner.environment import DurableEnvironment
 from pytest_durable.transport.http import HttpEndpoint
