@@ -16,6 +16,10 @@ from expense_approval import approvals_inbox, handler, payments
 CLAIM = {"id": "c-42", "employee": "ana", "amount": 180}
 
 
+# Hours of virtual time in far less wall time; seconds of room for a loaded CI machine.
+AT_ONCE = 5.0
+
+
 class _Real:
     perf_counter = time.perf_counter  # wall time, untouched by the virtual clock
 
@@ -40,7 +44,7 @@ def test_approved_claim_is_paid_through_the_payments_function(with_payments):
     started = _Real.perf_counter()
     result = durable.run(handler, CLAIM)
 
-    assert _Real.perf_counter() - started < 1.0
+    assert _Real.perf_counter() - started < AT_ONCE
     assert result.status == "SUCCEEDED"
     assert result.output == {
         "claim": "c-42",
@@ -94,7 +98,7 @@ def test_unanswered_claim_expires_after_three_days_with_daily_heartbeats(durable
     durable.on_callback("manager-approval").heartbeat(every=datetime.timedelta(hours=20), times=5)
     started = _Real.perf_counter()
     result = durable.run(handler, CLAIM)
-    assert _Real.perf_counter() - started < 1.0
+    assert _Real.perf_counter() - started < AT_ONCE
     assert result.output["status"] == "expired"
     callback = next(op for op in result.all_operations() if op.type == "CALLBACK")
     assert callback.status == "TIMED_OUT"

@@ -34,6 +34,10 @@ ITEMS = [
 ITEMS_TOTAL_CENTS = 2 * 1250 + 899
 
 
+# A day or a week of virtual time in far less wall time; seconds of room for a loaded CI machine.
+AT_ONCE = 5.0
+
+
 class _Real:
     """The wall clock: ``time.perf_counter`` is never virtual (only ``time.time`` and
     ``datetime`` follow the durable clock); kept as a class attribute so that it stays real even
@@ -179,7 +183,7 @@ def test_cooling_off_takes_24_virtual_hours_and_no_wall_time(durable):
     assert DAY <= durable.clock.now() - START < DAY + SLACK
 
     # ... and the whole day cost well under a second of real time.
-    assert wall_time < 1.0
+    assert wall_time < AT_ONCE
 
 
 def test_a_week_long_cooling_off_is_as_instant(durable):
@@ -193,7 +197,7 @@ def test_a_week_long_cooling_off_is_as_instant(durable):
     reserved_at = at(result.output["reserved_at"])
     assert week <= charged_at - reserved_at < week + SLACK  # what the handler's clock said
     assert result.operation("cooling_off").duration == week
-    assert wall_time < 1.0
+    assert wall_time < AT_ONCE
 
 
 # --------------------------------------------------------------------------- payment retries

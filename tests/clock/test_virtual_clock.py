@@ -23,7 +23,8 @@ def test_it_starts_where_asked_and_ticks_at_the_real_rate():
     _real_pause(0.02)
     elapsed = clock.now() - first
     assert first - START < datetime.timedelta(seconds=1)
-    assert datetime.timedelta(milliseconds=15) <= elapsed < datetime.timedelta(seconds=1)
+    # The upper bound only says it did not jump; a loaded machine may stretch the real pause.
+    assert datetime.timedelta(milliseconds=15) <= elapsed < datetime.timedelta(seconds=30)
 
 
 def test_jumps_only_go_forward():

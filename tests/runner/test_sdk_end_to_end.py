@@ -346,7 +346,7 @@ def test_parallel_branches_all_suspended_resume_by_reinvocation(durable):
     started = _Real.perf_counter()
     result = durable.run(parallel_all_waiting)
     assert result.output == [10, 3600]
-    assert _Real.perf_counter() - started < 1.0
+    assert _Real.perf_counter() - started < AT_ONCE
     assert result.duration is not None and result.duration >= datetime.timedelta(hours=1)
 
 
