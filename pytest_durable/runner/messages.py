@@ -37,7 +37,7 @@ def blocked_message(service: DurableService, arn: str) -> str:
 def _waits(service: DurableService, execution: Execution) -> str:
     described = []
     for operation in service.waiting_operations(execution.arn):
-        text = f"{operation.type.value} {operation.name or operation.id!r}"
+        text = f"{operation.type.value} {_name_to_answer(execution, operation)!r}"
         if operation.callback_id:
             text += f" (CallbackId {operation.callback_id})"
         child = _child(service, operation)
@@ -48,6 +48,20 @@ def _waits(service: DurableService, execution: Execution) -> str:
             )
         described.append(text)
     return "; ".join(described) or "nothing"
+
+
+def _name_to_answer(execution: Execution, operation: Operation) -> str:
+    """The name a test answers the operation by: a ``wait_for_callback``'s own name rather than
+    the name the SDK gives the callback inside it (``"<name> create callback id"``)."""
+    parent = execution.operations.get(operation.parent_id or "")
+    if (
+        operation.type is OperationType.CALLBACK
+        and parent is not None
+        and parent.sub_type == "WaitForCallback"
+        and parent.name
+    ):
+        return parent.name
+    return operation.name or operation.id
 
 
 def _child(service: DurableService, operation: Operation) -> Execution | None:

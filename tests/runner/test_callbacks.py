@@ -195,6 +195,20 @@ def test_wait_for_callback_answered_by_the_responder_of_its_name(durable):
     assert {c.sub_type for c in human.children} == {"Callback", "Step"}
 
 
+def test_a_blocked_wait_for_callback_is_named_as_the_test_answers_it(durable):
+    # The SDK names the callback inside "<name> create callback id"; the test answers it by
+    # the wait_for_callback's own name, so that is the name the message gives.
+    @durable_execution
+    def unanswered(event, context: DurableContext):
+        return context.wait_for_callback(lambda _id, _ctx: None, name="human")
+
+    driver = durable.start(unanswered)
+    with pytest.raises(ExecutionBlockedError, match=r"waiting for CALLBACK 'human' \(Callback"):
+        driver.run()
+    driver.callback("human").succeed("answered by the name in the message")
+    assert driver.run().output == "answered by the name in the message"
+
+
 def test_wait_for_callback_with_a_failing_submitter(durable):
     result = durable.run(wait_for_human, {"submitter_fails": True})
     assert result.status == "FAILED"
