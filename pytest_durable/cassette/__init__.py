@@ -28,7 +28,7 @@ _LAZY = {
     "Divergence": "pytest_durable.cassette.replay.report",
     "NonDeterminismError": "pytest_durable.errors",
     "ReplayReport": "pytest_durable.cassette.replay.report",
-    "CloudEnvironment": "pytest_durable.cassette.cloud",
+    "CloudEnvironment": "pytest_durable.cassette.cloud.environment",
     "CloudRunError": "pytest_durable.errors",
     "CloudTimeoutError": "pytest_durable.errors",
     "LambdaStandIn": "pytest_durable.cassette.standin",

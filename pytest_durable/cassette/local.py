@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_durable.cassette.functions import handler_reference
+from pytest_durable.cassette.cloud.functions import handler_reference
 from pytest_durable.cassette.recording.format import (
     Cassette,
     RecordedExecution,

@@ -28,8 +28,8 @@ from pytest_durable.marker_settings import from_config, with_markers
 from pytest_durable.testnames import qualified_test_name
 
 if TYPE_CHECKING:
-    from pytest_durable.cassette.cloud import CloudEnvironment
-    from pytest_durable.cassette.functions import FunctionMap
+    from pytest_durable.cassette.cloud.environment import CloudEnvironment
+    from pytest_durable.cassette.cloud.functions import FunctionMap
     from pytest_durable.cassette.recording.recorder import CloudSettings
     from pytest_durable.cassette.replay.bulk import ReplaySummary
     from pytest_durable.cassette.replay.report import ReplayReport
@@ -225,7 +225,7 @@ def durable_cassette_path(request: pytest.FixtureRequest, durable_cassette_dir: 
 
 
 def _function_map(request: pytest.FixtureRequest) -> FunctionMap:
-    from pytest_durable.cassette.functions import (  # noqa: PLC0415 - cloud mode only
+    from pytest_durable.cassette.cloud.functions import (  # noqa: PLC0415 - cloud mode only
         FunctionMap,
         handler_keys,
         parse_mapping_lines,
@@ -257,7 +257,7 @@ def _function_map(request: pytest.FixtureRequest) -> FunctionMap:
 
 
 def _cloud_settings(config: pytest.Config) -> CloudSettings:
-    from pytest_durable.cassette.cloud import Polling  # noqa: PLC0415 - cloud mode only
+    from pytest_durable.cassette.cloud.environment import Polling  # noqa: PLC0415 - cloud mode only
     from pytest_durable.cassette.recording.recorder import CloudSettings  # noqa: PLC0415
 
     standin = bool(config.getoption("--durable-standin"))

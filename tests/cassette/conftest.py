@@ -8,7 +8,7 @@ import pytest
 from cassette_handlers import BODIES
 
 from pytest_durable import DurableEnvironment
-from pytest_durable.cassette.cloud import CloudEnvironment, Polling
+from pytest_durable.cassette.cloud.environment import CloudEnvironment, Polling
 from pytest_durable.cassette.standin import LambdaStandIn
 from pytest_durable.transport.http import HttpEndpoint
 

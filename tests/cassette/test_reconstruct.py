@@ -13,7 +13,7 @@ from aws_durable_execution_sdk_python.waits import (
 )
 from cassette_handlers import declined, fulfilment
 
-from pytest_durable.cassette.reconstruct import (
+from pytest_durable.cassette.cloud.reconstruct import (
     execution_from_cloud,
     operation_from_wire,
     operations_from_history,

@@ -7,7 +7,7 @@ import botocore.exceptions
 import pytest
 from cassette_handlers import declined, fulfilment, orders
 
-from pytest_durable.cassette.cloud import Polling
+from pytest_durable.cassette.cloud.environment import Polling
 from pytest_durable.errors import CloudRunError, CloudTimeoutError
 
 

@@ -226,7 +226,7 @@ def test_in_pytest_an_unused_mock_fails_the_test(pytester):
 
 
 def test_cloud_mode_refuses_mocks_with_the_reason():
-    from pytest_durable.cassette.cloud import CloudEnvironment  # noqa: PLC0415
+    from pytest_durable.cassette.cloud.environment import CloudEnvironment  # noqa: PLC0415
     from pytest_durable.errors import LocalOnlyError  # noqa: PLC0415
 
     with pytest.raises(LocalOnlyError, match="step bodies run inside Lambda"):

@@ -21,8 +21,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from pytest_durable.cassette.cloud import CloudEnvironment, Polling
-from pytest_durable.cassette.functions import FunctionMap, handler_reference
+from pytest_durable.cassette.cloud.environment import CloudEnvironment, Polling
+from pytest_durable.cassette.cloud.functions import FunctionMap, handler_reference
 from pytest_durable.cassette.recording.format import RecordedExecution, read_cassette, recorded_meta
 from pytest_durable.cassette.recording.modes import RecordMode
 from pytest_durable.cassette.recording.network import block_network

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_durable.assertions.history import fetch_history
-from pytest_durable.cassette.reconstruct import (
+from pytest_durable.cassette.cloud.reconstruct import (
     execution_from_cloud,
     operation_from_wire,
     operations_from_history,

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from pytest_durable.cassette.reconstruct import operation_from_wire
+from pytest_durable.cassette.cloud.reconstruct import operation_from_wire
 from pytest_durable.cassette.recording.format import Cassette, RecordedExecution, read_cassette
 from pytest_durable.cassette.replay.positions import children_by_position, index_of, moved, subtree
 from pytest_durable.cassette.replay.report import (

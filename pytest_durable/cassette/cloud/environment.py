@@ -35,8 +35,8 @@ from typing import Any
 from botocore.exceptions import ClientError, HTTPClientError
 
 from pytest_durable.assertions.history import fetch_history
-from pytest_durable.cassette.functions import FunctionMap
-from pytest_durable.cassette.reconstruct import execution_from_cloud, operations_from_history
+from pytest_durable.cassette.cloud.functions import FunctionMap
+from pytest_durable.cassette.cloud.reconstruct import execution_from_cloud, operations_from_history
 from pytest_durable.clock import _Real
 from pytest_durable.errors import CloudRunError, CloudTimeoutError, LocalOnlyError
 from pytest_durable.runner.callbacks import (
