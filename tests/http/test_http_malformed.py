@@ -327,8 +327,9 @@ def test_oversized_body_is_refused_without_reading_it(served: Served):
         sock.sendall(head + b'{"CheckpointToken": "')  # and not one byte more
         started = time.monotonic()
         response = read_response(sock)
-        # Answered at once, with ~7 MiB still unsent: the server did not wait for the body.
-        assert time.monotonic() - started < 2
+        # Answered with ~7 MiB still unsent: the server did not wait for the body (a wait
+        # would end only at the socket's 5 s timeout). Room below it for a loaded machine.
+        assert time.monotonic() - started < 4
         message = assert_aws_error(response, 413, "RequestTooLargeException")
         assert str(declared) in message
         assert str(MAX_BODY_BYTES) in message

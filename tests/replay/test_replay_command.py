@@ -120,5 +120,9 @@ def test_the_fixture_replays_production_executions(aws, durable_replay):
 
 
 def test_the_fixture_uses_the_usual_aws_configuration(aws, durable_replay):
-    durable_replay.production(checkout, arns=aws.running[:1])
-    durable_replay.production(checkout, files=[HERE / "histories" / "checkout-running.json"])
+    by_arn = durable_replay.production(checkout, arns=aws.running[:1])
+    from_file = durable_replay.production(
+        checkout, files=[HERE / "histories" / "checkout-running.json"]
+    )
+    for summary in (by_arn, from_file):  # each one execution, read and replayed clean
+        assert [row.report is not None and row.report.ok for row in summary.rows] == [True]
