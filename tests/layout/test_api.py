@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import re
 from pathlib import Path
 
 import pytest
 
-API_PAGE = Path(__file__).resolve().parents[2] / "docs" / "api.md"
+ROOT = Path(__file__).resolve().parents[2]
+API_PAGE = ROOT / "docs" / "api.md"
 PACKAGES = ["pytest_durable", "pytest_durable.assertions", "pytest_durable.cassette"]
 
 
@@ -46,3 +48,32 @@ def test_every_public_name_imports(package: str) -> None:
     module = importlib.import_module(package)
     missing = [name for name in module.__all__ if getattr(module, name, None) is None]
     assert missing == []
+
+
+def _fixtures_defined() -> set[str]:
+    """Every function of the package decorated ``@pytest.fixture`` (with or without arguments)."""
+    found = set()
+    for source in (ROOT / "pytest_durable").rglob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.FunctionDef):
+                for decorator in node.decorator_list:
+                    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+                    if ast.unparse(target) == "pytest.fixture":
+                        found.add(node.name)
+    return found
+
+
+def _fixtures_documented() -> set[str]:
+    """Names in the first column of the fixtures table (a cell may list several)."""
+    section = API_PAGE.read_text().split("## pytest fixtures", 1)[1].split("\n## ", 1)[0]
+    names = set()
+    for line in section.splitlines():
+        if line.startswith("| `"):
+            names.update(re.findall(r"`(\w+)`", line.split(" | ", 1)[0]))
+    return names
+
+
+def test_every_fixture_of_the_plugin_is_on_the_page() -> None:
+    defined = _fixtures_defined()
+    assert "durable" in defined  # the scan finds fixtures at all
+    assert defined - _fixtures_documented() == set()
