@@ -13,7 +13,9 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pytest_durable.runner.result import ExecutionResult, OperationView, decode_payload
+from pytest_durable.runner.operations import OperationView
+from pytest_durable.runner.payloads import decode_payload
+from pytest_durable.runner.result import ExecutionResult
 
 #: Events shown per execution before the middle is elided; operations listed at most.
 MAX_EVENTS = 80

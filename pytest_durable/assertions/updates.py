@@ -16,7 +16,8 @@ from typing import Any
 
 from pytest_durable.assertions.matching import MatchReport, Mismatch, match_value
 from pytest_durable.errors import MismatchError
-from pytest_durable.runner.result import EmittedUpdate, ExecutionResult
+from pytest_durable.runner.result import ExecutionResult
+from pytest_durable.runner.updates import EmittedUpdate
 
 _CONTEXT = 3
 

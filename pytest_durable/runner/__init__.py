@@ -19,15 +19,11 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, the table bel
     from pytest_durable.runner.checkpoints import CheckpointCall
     from pytest_durable.runner.driver import ExecutionDriver
     from pytest_durable.runner.environment import DurableEnvironment
-    from pytest_durable.runner.result import (
-        Attempt,
-        EmittedUpdate,
-        ErrorInfo,
-        ExecutionResult,
-        InvocationRecord,
-        OperationView,
-    )
+    from pytest_durable.runner.operations import Attempt, OperationView
+    from pytest_durable.runner.payloads import ErrorInfo
+    from pytest_durable.runner.result import ExecutionResult, InvocationRecord
     from pytest_durable.runner.settings import DurableSettings
+    from pytest_durable.runner.updates import EmittedUpdate
 
 _HOMES = {
     "DurableRunError": "pytest_durable.errors",
@@ -41,12 +37,12 @@ _HOMES = {
     "ExecutionDriver": "pytest_durable.runner.driver",
     "DurableEnvironment": "pytest_durable.runner.environment",
     "DurableSettings": "pytest_durable.runner.settings",
-    "Attempt": "pytest_durable.runner.result",
-    "EmittedUpdate": "pytest_durable.runner.result",
-    "ErrorInfo": "pytest_durable.runner.result",
+    "Attempt": "pytest_durable.runner.operations",
+    "EmittedUpdate": "pytest_durable.runner.updates",
+    "ErrorInfo": "pytest_durable.runner.payloads",
     "ExecutionResult": "pytest_durable.runner.result",
     "InvocationRecord": "pytest_durable.runner.result",
-    "OperationView": "pytest_durable.runner.result",
+    "OperationView": "pytest_durable.runner.operations",
 }
 __getattr__ = lazy_exports(globals(), _HOMES)
 

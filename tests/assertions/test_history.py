@@ -28,7 +28,7 @@ from aws_durable_execution_sdk_python.waits import (
 
 from pytest_durable.assertions import assert_history_matches
 from pytest_durable.assertions.history import fetch_history
-from pytest_durable.runner.result import decode_payload
+from pytest_durable.runner.payloads import decode_payload
 
 
 def make_retrying_handler():
