@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, the table bel
         HandlerTimeoutError,
         InvocationFailedError,
         LocalOnlyError,
+        StoreError,
         TooManyInvocationsError,
         UnusedStepMockError,
     )
@@ -42,6 +43,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, the table bel
     from pytest_durable.runner.callbacks import CallbackHandle, CallbackResponder, Failure
     from pytest_durable.runner.lambda_process import SubprocessHandler
     from pytest_durable.runner.mocks import StepCall, StepMock
+    from pytest_durable.store import SqliteStore
 
 _HOMES = {
     "VirtualClock": "pytest_durable.clock",
@@ -73,6 +75,8 @@ _HOMES = {
     "SubprocessHandler": "pytest_durable.runner.lambda_process",
     "StepCall": "pytest_durable.runner.mocks",
     "StepMock": "pytest_durable.runner.mocks",
+    "SqliteStore": "pytest_durable.store",
+    "StoreError": "pytest_durable.errors",
     "DurableEndpoint": "pytest_durable.plugin",
     "ReplayChecker": "pytest_durable.cassette.pytest_plugin",
 }
@@ -104,8 +108,10 @@ __all__ = [
     "LocalOnlyError",
     "OperationView",
     "ReplayChecker",
+    "SqliteStore",
     "StepCall",
     "StepMock",
+    "StoreError",
     "SubprocessHandler",
     "TooManyInvocationsError",
     "UnusedStepMockError",
