@@ -51,7 +51,7 @@ from pytest_durable.service.model import (
 )
 from pytest_durable.service.operator_api import OperatorAPI
 from pytest_durable.service.paging import DEFAULT_PAGE_SIZE, marker, parse_marker
-from pytest_durable.service.transitions import apply_update
+from pytest_durable.service.transitions import apply_update, statuses_after_due_timers
 from pytest_durable.service.validation import validate_batch
 
 # DurableConfig.ExecutionTimeout range in the model; the default is the longest allowed so that a
@@ -317,8 +317,13 @@ class DurableService(CallbackAPI, OperatorAPI):
                     return cached
             self._time_out_if_due(execution)
             self._check_token(execution, CheckpointToken)
-            validated = validate_batch(execution, updates)
-
+            # The batch is judged against the state as it is at this instant, due timers
+            # fired: a WAIT whose timer is due is SUCCEEDED and can no longer be cancelled (it
+            # used to get WaitSucceeded and then WaitCancelled). Validation only simulates the
+            # firing, so a rejected batch changes nothing at all.
+            validated = validate_batch(
+                execution, updates, due=statuses_after_due_timers(execution, now)
+            )
             # Due timers first, so an empty refresh batch (map/parallel in-process resume)
             # sees the WAIT succeeded or the retry READY in this very response.
             self._fire_due(execution)

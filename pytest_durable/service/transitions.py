@@ -288,6 +288,25 @@ _APPLIERS: dict[OperationType, _Applier] = {
 }
 
 
+_STATUS_WHEN_DUE = {
+    OperationType.WAIT: OperationStatus.SUCCEEDED,
+    OperationType.STEP: OperationStatus.READY,
+    OperationType.CALLBACK: OperationStatus.TIMED_OUT,
+}
+
+
+def statuses_after_due_timers(execution: Execution, now_ms: int) -> dict[str, OperationStatus]:
+    """The status each operation with a timer due at ``now_ms`` will have once it fires, without
+    firing anything: what a batch is validated against (see :func:`fire_due_timers`)."""
+    return {
+        op_id: _STATUS_WHEN_DUE[execution.operations[op_id].type]
+        for op_id, due_ms in execution.timers.items()
+        if due_ms <= now_ms
+        and execution.operations.get(op_id) is not None
+        and execution.operations[op_id].type in _STATUS_WHEN_DUE
+    }
+
+
 def fire_due_timers(execution: Execution, now_ms: int) -> list[Operation]:
     """Complete every timer due at ``now_ms``, earliest first. Returns the operations changed."""
     due = sorted(

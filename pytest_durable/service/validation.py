@@ -73,13 +73,22 @@ def _reject(index: int, update: dict[str, Any], rule: str) -> BatchRejected:
     return BatchRejected(f"Updates[{index}] ({what}, Id {op_id!r}): {rule}")
 
 
-def validate_batch(execution: Execution, updates: list[dict[str, Any]]) -> list[ValidatedUpdate]:
+def validate_batch(
+    execution: Execution,
+    updates: list[dict[str, Any]],
+    *,
+    due: dict[str, OperationStatus] | None = None,
+) -> list[ValidatedUpdate]:
     """Check every update of a batch against the execution's state; raise on the first violation.
 
-    Pure: the execution is only read. Statuses the batch itself produces (a START followed by its
-    SUCCEED, a CONTEXT started earlier in the batch) are simulated in a local overlay.
+    Pure: the execution is only read. ``due`` gives the statuses of operations whose timers are
+    due but not yet fired (they fire right after validation, before the batch is applied).
+    Statuses the batch itself produces (a START followed by its SUCCEED, a CONTEXT started
+    earlier in the batch) are simulated in a local overlay.
     """
-    overlay: dict[str, tuple[OperationType, OperationStatus]] = {}
+    overlay: dict[str, tuple[OperationType, OperationStatus]] = {
+        op_id: (execution.operations[op_id].type, status) for op_id, status in (due or {}).items()
+    }
     # Name, SubType and ParentId each operation was created with (stored, or earlier in batch).
     identities: dict[str, tuple[str | None, str | None, str | None]] = {}
     # Types of the operations STARTed earlier in this batch: the only in-batch parents allowed.

@@ -198,3 +198,26 @@ def test_a_cancelled_wait_never_fires(run: Running):
     events = [e["EventType"] for e in run.env.history(run.arn)]
     assert events[-1] == "WaitCancelled"
     assert "WaitSucceeded" not in events
+
+
+def test_a_wait_whose_timer_fired_cannot_be_cancelled_in_the_next_batch(run: Running):
+    # Regression (found by fuzzing): the batch was validated before due timers fired, so a
+    # CANCEL of a WAIT already due passed, and the history got WaitSucceeded then WaitCancelled.
+    run.cp(wait_start("w", seconds=5))
+    run.env.advance(seconds=10)
+    before = run.env.snapshot(run.arn)
+    error = rejected(lambda: run.cp(update("WAIT", "CANCEL", "w")))
+    assert "only a STARTED WAIT can be cancelled; it is SUCCEEDED" in error.message
+    assert run.env.snapshot(run.arn) == before  # rejected: nothing changed, not even the timer
+    assert run.ops(run.cp())["w"]["Status"] == "SUCCEEDED"
+    events = [e["EventType"] for e in run.env.history(run.arn) if e.get("Id") == "w"]
+    assert events == ["WaitStarted", "WaitSucceeded"]
+
+
+def test_a_step_whose_retry_is_due_can_be_started_in_the_same_batch(run: Running):
+    # The other side of validating against the state after due timers: a retry that came due
+    # is READY for the batch, even though no timer has fired yet.
+    run.cp(step_start("s"), step_retry("s", delay=5))
+    run.env.advance(seconds=5)
+    response = run.cp(step_start("s"))
+    assert run.ops(response)["s"]["Status"] == "STARTED"
