@@ -19,6 +19,7 @@ see docs/service-semantics.md#errors).
 
 from __future__ import annotations
 
+import traceback
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:  # for annotations only: this module imports nothing of the package at run time
@@ -149,6 +150,27 @@ class InvalidRequestContentException(ServiceError):
     code = "InvalidRequestContentException"
     status = 400
     error_kind = "User"
+
+
+class FakeServiceBugError(DurableTestError, RuntimeError):
+    """An unexpected exception inside the fake service: a bug in pytest-durable, not in the code
+    under test. Raised to the in-process caller (never answered as a 500 that botocore would
+    retry), with the original exception chained and its traceback in the message."""
+
+    def __init__(self, api: str, error: BaseException) -> None:
+        trace = "".join(traceback.format_exception(error)).rstrip()
+        super().__init__(
+            f"pytest-durable's fake service failed on {api} with {type(error).__name__}: {error}."
+            f" This is a bug in pytest-durable, not in your handler; please report it with this "
+            f"traceback:\n{trace}"
+        )
+        self.api = api
+        self.error = error
+
+
+class SandboxDeath(DurableTestError):
+    """Raised on the thread of a request whose sandbox an injected fault killed: the dead
+    invocation's checkpoint thread stops there, and nothing further of it reaches the service."""
 
 
 class DurableExecutionAlreadyStartedException(ServiceError):

@@ -18,6 +18,7 @@ from typing import Any
 from botocore import UNSIGNED
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.config import Config
+from botocore.exceptions import ReadTimeoutError
 
 from pytest_durable.transport.router import HttpResponse, Router, botocore_session
 
@@ -35,13 +36,18 @@ class _RawBody:
 
 
 Send = Callable[[AWSPreparedRequest], AWSResponse]
+Sleep = Callable[[float], object]
 
 
-def _new_client(region: str, user_agent_extra: str, send: Send) -> Any:
+def _new_client(
+    region: str, user_agent_extra: str, send: Send, retry_sleep: Callable[[], Sleep | None]
+) -> Any:
     """A botocore ``lambda`` client whose every prepared request is answered by ``send``.
 
     Retries follow botocore's defaults for the SDK's client (standard mode, same ClientToken on
-    each attempt), so fault-injected 5xx/429 answers are retried as they would be against AWS.
+    each attempt), so fault-injected 5xx/429 answers are retried as they would be against AWS;
+    their backoff passes with the sleep ``retry_sleep()`` gives (the runner's: the virtual
+    clock), or in real time if it gives None.
     """
     client = botocore_session().create_client(
         "lambda",
@@ -64,7 +70,34 @@ def _new_client(region: str, user_agent_extra: str, send: Send) -> Any:
         return send(request)
 
     client.meta.events.register("before-send.lambda", before_send)
+    _sleep_retries_with(client, retry_sleep)
     return client
+
+
+def _sleep_retries_with(client: Any, retry_sleep: Callable[[], Sleep | None]) -> None:
+    """Make botocore's retry backoff pass with the current ``retry_sleep()``. Its standard-mode
+    ``RetryHandler`` computes each delay with ``_retry_policy.compute_retry_delay`` and the
+    endpoint then sleeps that long in real time; the wrapper spends the delay with the given
+    sleep and has the endpoint wait 0 s. Without these pieces, retries wait in real time."""
+    emitter = getattr(client.meta.events, "_emitter", None)
+    handlers = getattr(emitter, "_handlers", None)
+    if handlers is None or not hasattr(handlers, "prefix_search"):  # pragma: no cover
+        return
+    for handler in handlers.prefix_search("needs-retry.lambda"):
+        policy = getattr(getattr(handler, "__self__", None), "_retry_policy", None)
+        compute = getattr(policy, "compute_retry_delay", None)
+        if compute is None:  # pragma: no cover - another botocore's retry handler
+            continue
+
+        def spend(context: Any, compute: Callable[[Any], float] = compute) -> float:
+            delay = compute(context)
+            sleep = retry_sleep()
+            if sleep is None:
+                return delay
+            sleep(delay)
+            return 0.0
+
+        policy.compute_retry_delay = spend  # type: ignore[union-attr]
 
 
 def _answer(router: Router, request: AWSPreparedRequest) -> HttpResponse:
@@ -79,13 +112,28 @@ def _answer(router: Router, request: AWSPreparedRequest) -> HttpResponse:
 
 
 def _response(request: AWSPreparedRequest, answer: HttpResponse) -> AWSResponse:
+    """botocore's response for an answer. An answer the router marks ``lost`` (an injected
+    ``lose_answer``) is botocore's ``ReadTimeoutError`` instead: the request was applied, the
+    client saw nothing, and botocore retries it as it retries a timeout from AWS."""
+    if answer.lost:
+        raise ReadTimeoutError(endpoint_url=request.url)
     return AWSResponse(request.url, answer.status, answer.headers, _RawBody(answer.body))
 
 
-def make_client(router: Router, *, region: str = "us-east-1", user_agent_extra: str = "") -> Any:
-    """A boto3 ``lambda`` client wired to ``router`` without a socket, for as long as it lives."""
+def make_client(
+    router: Router,
+    *,
+    region: str = "us-east-1",
+    user_agent_extra: str = "",
+    retry_sleep: Sleep | None = None,
+) -> Any:
+    """A boto3 ``lambda`` client wired to ``router`` without a socket, for as long as it lives;
+    ``retry_sleep`` replaces the real sleep between botocore's retries."""
     return _new_client(
-        region, user_agent_extra, lambda request: _response(request, _answer(router, request))
+        region,
+        user_agent_extra,
+        lambda request: _response(request, _answer(router, request)),
+        lambda: retry_sleep,
     )
 
 
@@ -104,15 +152,20 @@ def make_client(router: Router, *, region: str = "us-east-1", user_agent_extra: 
 
 
 class _Lease:
-    def __init__(self, router: Router) -> None:
+    def __init__(self, router: Router, retry_sleep: Sleep | None) -> None:
         self.router = router
+        self.retry_sleep = retry_sleep
         self.as_good_as_new = True
 
 
 class _LeasableClient:
     def __init__(self, region: str, user_agent_extra: str) -> None:
         self.lease: _Lease | None = None
-        self.client = _new_client(region, user_agent_extra, self._send)
+        self.client = _new_client(region, user_agent_extra, self._send, self._retry_sleep)
+
+    def _retry_sleep(self) -> Sleep | None:
+        lease = self.lease
+        return lease.retry_sleep if lease is not None else None
 
     def _send(self, request: AWSPreparedRequest) -> AWSResponse:
         lease = self.lease
@@ -139,17 +192,22 @@ _idle_lock = threading.Lock()
 
 @contextmanager
 def leased_client(
-    router: Router, *, region: str = "us-east-1", user_agent_extra: str = ""
+    router: Router,
+    *,
+    region: str = "us-east-1",
+    user_agent_extra: str = "",
+    retry_sleep: Sleep | None = None,
 ) -> Iterator[Any]:
     """A boto3 ``lambda`` client wired to ``router`` for the duration, reused across
-    environments of this process (see the comment above)."""
+    environments of this process (see the comment above); ``retry_sleep`` as for
+    :func:`make_client`, for this lease."""
     key = (region, user_agent_extra)
     with _idle_lock:
         idle = _idle.get(key)
         leasable = idle.pop() if idle else None
     if leasable is None:
         leasable = _LeasableClient(region, user_agent_extra)
-    lease = _Lease(router)
+    lease = _Lease(router, retry_sleep)
     leasable.lease = lease
     try:
         yield leasable.client

@@ -18,6 +18,7 @@ import datetime as _dt
 import json
 import os
 import re
+import threading
 import urllib.parse
 from dataclasses import dataclass, field
 from functools import cache
@@ -27,14 +28,16 @@ import botocore.session
 from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
 
 from pytest_durable.errors import (
+    FakeServiceBugError,
     InvalidParameterValueException,
     MethodNotAllowedException,
     RequestTooLargeException,
+    SandboxDeath,
     ServiceError,
-    ServiceException,
     UnknownOperationException,
 )
 from pytest_durable.service.model import EPOCH
+from pytest_durable.transport.faults import Decision, FaultPlan
 
 if TYPE_CHECKING:
     from pytest_durable.service import DurableService
@@ -57,6 +60,8 @@ DURABLE_OPERATIONS = (
 # Lambda's request payload limit for these APIs (a callback result is at most 256 KiB larger
 # than the model's 1 MiB; checkpoint payloads up to 6 MiB).
 MAX_BODY_BYTES = 7 * 1024 * 1024
+# Deepest JSON nesting a request body may have (the deepest input shape nests far less).
+MAX_JSON_DEPTH = 64
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,9 @@ class HttpResponse:
     status: int
     headers: dict[str, str]
     body: bytes
+    #: The request was applied but its answer must not reach the client (an injected
+    #: ``lose_answer``): the in-process client raises a read timeout, HTTP drops the connection.
+    lost: bool = False
 
 
 @dataclass(frozen=True)
@@ -126,33 +134,75 @@ def _routes() -> tuple[_Route, ...]:
 class Router:
     """Dispatches HTTP requests for the durable APIs to one :class:`DurableService`."""
 
-    def __init__(self, service: DurableService) -> None:
+    #: The APIs this router answers (a subclass serving more extends it).
+    served_apis: tuple[str, ...] = DURABLE_OPERATIONS
+
+    def __init__(self, service: DurableService, *, faults: FaultPlan | None = None) -> None:
         self.service = service
+        #: Faults declared for the calls this router answers (see ``transport/faults.py``).
+        self.faults = faults or FaultPlan(now_ms=service.now_ms, durable_apis=self.served_apis)
+        self.faults.invocation_of = self._invocation_index
+        #: Bugs of the fake met while answering, oldest first (each also raised or answered).
+        self.bugs: list[FakeServiceBugError] = []
+        self._bugs_lock = threading.Lock()
 
     def handle(
         self, method: str, url_path: str, headers: dict[str, str], body: bytes
     ) -> HttpResponse:
-        """Answer one request. Never raises: every failure becomes an AWS-shaped error."""
+        """Answer one request: every failure of the request becomes an AWS-shaped error.
+
+        Raises only :class:`FakeServiceBugError` (a bug in the fake: the in-process client
+        lets it reach the caller; HTTP answers it as a 500) and :class:`SandboxDeath` (an
+        injected death of the invocation whose checkpoint thread sent the request)."""
+        api = "?"
+        body = body if isinstance(body, bytes) else b""
         try:
-            if len(body) > MAX_BODY_BYTES:
-                raise RequestTooLargeException(
-                    f"Request body is {len(body)} bytes; the limit is {MAX_BODY_BYTES}"
-                )
+            if not isinstance(url_path, str) or not isinstance(method, str):
+                raise UnknownOperationException(f"No durable-execution API at {method} {url_path}")
             path, _, query = url_path.partition("?")
             route, labels = self._match(method.upper(), path)
+            api = route.operation.name
+            if len(body) > MAX_BODY_BYTES:
+                raise too_large(route.operation, len(body))
             params = _parse_input(
                 route, labels, urllib.parse.parse_qs(query, keep_blank_values=True), body
             )
+            decision = self.faults.decide(api, params, body)
+            if decision is not None:
+                self._play_before(decision)
             output = getattr(self.service, route.method_name)(**params)
-            return _serialize_output(route.operation, output)
+            answer = _serialize_output(route.operation, output)
+            if decision is not None and decision.rule.kind == "kill_sandbox":
+                self.faults.kill(decision)  # "after": applied, then the sandbox dies
+            if decision is not None and decision.rule.kind == "lose_answer":
+                return HttpResponse(answer.status, answer.headers, answer.body, lost=True)
+            return answer
         except ServiceError as error:
             return error_response(error)
+        except SandboxDeath:
+            raise
         except Exception as error:
-            return error_response(
-                ServiceException(
-                    f"Internal error in the fake service: {type(error).__name__}: {error}"
-                )
-            )
+            bug = FakeServiceBugError(api, error)
+            bug.__cause__ = error
+            with self._bugs_lock:
+                self.bugs.append(bug)
+            raise bug from error
+
+    def _play_before(self, decision: Decision) -> None:
+        kind = decision.rule.kind
+        if decision.error is not None:
+            raise decision.error
+        if kind == "delay":
+            self.faults.wait(decision)
+        elif kind == "kill_sandbox" and decision.rule.when == "before":
+            self.faults.kill(decision)
+
+    def _invocation_index(self, arn: str) -> int | None:
+        try:
+            execution = self.service.execution(arn)
+        except ServiceError:
+            return None
+        return len(execution.invocations) - 1 if execution.active_invocation else None
 
     @staticmethod
     def _match(method: str, path: str) -> tuple[_Route, dict[str, str]]:
@@ -173,6 +223,30 @@ class Router:
             f"No durable-execution API at {method} {path}. The fake serves: "
             + ", ".join(DURABLE_OPERATIONS)
         )
+
+
+def too_large(operation: OperationModel, size: int) -> ServiceError:
+    """The answer to a request body over the limit. The model declares
+    ``RequestTooLargeException`` (413) for ``Invoke`` only; for the durable APIs it declares
+    ``InvalidParameterValueException`` (400) for "a parameter in the request is not valid", so
+    that is what they answer (the SDK fails the execution on either: both are 4xx)."""
+    message = (
+        f"Request body is {size} bytes; the limit is {MAX_BODY_BYTES} bytes (7 MiB) as UTF-8. "
+        f"A checkpoint Payload of at most 6291456 characters can still exceed it when its "
+        f"characters take several bytes: checkpoint less per operation"
+    )
+    if "RequestTooLargeException" in {shape.name for shape in operation.error_shapes}:
+        return RequestTooLargeException(message)
+    return InvalidParameterValueException(message)
+
+
+def route_for(method: str, url_path: str) -> OperationModel | None:
+    """The operation a request line names, if any (for answers given before the body is read)."""
+    try:
+        route, _ = Router._match(method.upper(), url_path.partition("?")[0])
+    except ServiceError:
+        return None
+    return route.operation
 
 
 def error_response(error: ServiceError) -> HttpResponse:
@@ -237,17 +311,57 @@ def _parse_payload(name: str, member: Shape, body: bytes) -> Any:
 
 
 def _json_object(body: bytes) -> dict[str, Any]:
+    _check_nesting(body)
     try:
         document = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InvalidParameterValueException(
             f"The request body is not valid JSON ({error}); send a JSON object"
         ) from None
+    except ValueError as error:
+        # Python refuses to convert an integer of more than 4300 digits (int_max_str_digits).
+        raise InvalidParameterValueException(
+            f"The request body has a number too large to read ({error}); no durable-execution "
+            f"parameter takes an integer that long"
+        ) from None
+    except RecursionError:  # pragma: no cover - _check_nesting refuses such bodies first
+        raise InvalidParameterValueException(
+            f"The request body nests deeper than {MAX_JSON_DEPTH} levels"
+        ) from None
     if not isinstance(document, dict):
         raise InvalidParameterValueException(
             f"The request body must be a JSON object, not {type(document).__name__}"
         )
     return document
+
+
+def _check_nesting(body: bytes) -> None:
+    """Refuse JSON nested deeper than :data:`MAX_JSON_DEPTH` before parsing it: the parser
+    would recurse once per level (a RecursionError, formerly answered as a 500). The model's
+    deepest input shape nests a handful of levels; payloads are strings and do not count."""
+    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
+        return  # cheap and exact upper bound: cannot nest deeper than it has brackets
+    depth = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                raise InvalidParameterValueException(
+                    f"The request body nests JSON deeper than {MAX_JSON_DEPTH} levels; no "
+                    f"durable-execution input is nested that deep"
+                )
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
 
 
 def _from_query(name: str, member: Shape, values: list[str]) -> Any:
@@ -274,10 +388,19 @@ def _scalar_from_text(name: str, shape: Shape, text: str) -> Any:
 
 def _parse_timestamp(text: str) -> _dt.datetime:
     try:
-        return EPOCH + _dt.timedelta(seconds=float(text))
+        seconds = float(text)
     except ValueError:
         value = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         return value if value.tzinfo else value.replace(tzinfo=_dt.UTC)
+    # Epoch seconds a datetime can hold (years 1..9999); inf, nan, 1e20 and -1e12 are not
+    # timestamps (they used to overflow into a 500).
+    if not _MIN_EPOCH_SECONDS <= seconds <= _MAX_EPOCH_SECONDS:
+        raise ValueError(text)
+    return EPOCH + _dt.timedelta(seconds=seconds)
+
+
+_MIN_EPOCH_SECONDS = (_dt.datetime(1, 1, 2, tzinfo=_dt.UTC) - EPOCH).total_seconds()
+_MAX_EPOCH_SECONDS = (_dt.datetime(9999, 12, 30, tzinfo=_dt.UTC) - EPOCH).total_seconds()
 
 
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
@@ -395,6 +518,7 @@ def botocore_session() -> botocore.session.Session:
 
 __all__ = [
     "DURABLE_OPERATIONS",
+    "FakeServiceBugError",
     "HttpResponse",
     "Router",
     "botocore_session",

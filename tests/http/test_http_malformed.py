@@ -330,7 +330,7 @@ def test_oversized_body_is_refused_without_reading_it(served: Served):
         # Answered with ~7 MiB still unsent: the server did not wait for the body (a wait
         # would end only at the socket's 5 s timeout). Room below it for a loaded machine.
         assert time.monotonic() - started < 4
-        message = assert_aws_error(response, 413, "RequestTooLargeException")
+        message = assert_aws_error(response, 400, "InvalidParameterValueException")
         assert str(declared) in message
         assert str(MAX_BODY_BYTES) in message
         assert response.headers["connection"] == "close"
@@ -351,7 +351,7 @@ def test_oversized_body_with_expect_100_continue_is_refused_before_it_is_sent(se
             )
         )
         response = read_response(sock)  # a final answer, not "100 Continue"
-        assert_aws_error(response, 413, "RequestTooLargeException")
+        assert_aws_error(response, 400, "InvalidParameterValueException")
     assert_still_serving(served, arn)
 
 
@@ -360,7 +360,7 @@ def test_oversized_body_from_boto3_is_a_client_error(served: Served):
     before = served.snapshot()
     with pytest.raises(ClientError) as caught:
         served.checkpoint(arn, token, [step("big", "SUCCEED", Payload="x" * MAX_BODY_BYTES)])
-    assert error_of(caught.value)[::2] == ("RequestTooLargeException", 413)
+    assert error_of(caught.value)[::2] == ("InvalidParameterValueException", 400)
     assert served.snapshot() == before
     assert_still_serving(served, arn)
 
@@ -434,7 +434,7 @@ def test_chunked_body_over_the_limit_is_refused(served: Served):
                 content_length="",
             )
         )
-        assert_aws_error(read_response(sock), 413, "RequestTooLargeException")
+        assert_aws_error(read_response(sock), 400, "InvalidParameterValueException")
     assert_still_serving(served, arn)
 
 

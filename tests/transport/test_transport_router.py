@@ -3,6 +3,7 @@ answers it (status, ``X-Amzn-ErrorType`` header, JSON body with ``__type`` and `
 docs/service-semantics.md#errors) and the router never raises. Path labels arrive
 percent-encoded (docs/service-semantics.md#client) and are decoded."""
 
+import copy
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,8 +12,9 @@ import botocore.session
 import pytest
 from transport_helpers import BASE, T0, Wired, label, parsed, step, wait
 
+from pytest_durable.errors import FakeServiceBugError
 from pytest_durable.transport import HttpResponse
-from pytest_durable.transport.router import MAX_BODY_BYTES
+from pytest_durable.transport.router import MAX_BODY_BYTES, MAX_JSON_DEPTH
 
 _MODEL = botocore.session.get_session().get_service_model("lambda")
 
@@ -248,10 +250,10 @@ def test_bad_enum_query_is_400(wired: Wired):
     assert "ASLEEP" in message
 
 
-def test_oversized_body_is_413(wired: Wired):
+def test_oversized_body_is_the_declared_invalid_parameter_error(wired: Wired):
     arn, _ = wired.running()
     response = wired.handle("POST", checkpoint_path(arn), b" " * (MAX_BODY_BYTES + 1))
-    message = assert_aws_error(response, 413, "RequestTooLargeException")
+    message = assert_aws_error(response, 400, "InvalidParameterValueException")
     assert str(MAX_BODY_BYTES) in message
 
 
@@ -272,15 +274,84 @@ def test_unknown_execution_is_404_resource_not_found(wired: Wired):
     assert_aws_error(response, 404, "ResourceNotFoundException")
 
 
-def test_an_internal_failure_is_a_500_service_exception(wired: Wired, monkeypatch):
+def test_a_bug_in_the_fake_is_raised_as_the_fakes_with_its_traceback(wired: Wired, monkeypatch):
+    # Regression: an unexpected exception was answered as a 500 ServiceException, which
+    # botocore retried three times and the SDK took for a transient service failure.
     def explode(**_):
         raise RuntimeError("kaboom")
 
     monkeypatch.setattr(wired.service, "get_durable_execution", explode)
     arn = wired.start()
-    response = wired.handle("GET", f"{BASE}/durable-executions/{label(arn)}")
-    message = assert_aws_error(response, 500, "ServiceException")
-    assert "kaboom" in message
+    with pytest.raises(FakeServiceBugError) as caught:
+        wired.handle("GET", f"{BASE}/durable-executions/{label(arn)}")
+    message = str(caught.value)
+    assert "bug in pytest-durable, not in your handler" in message
+    assert "GetDurableExecution" in message
+    assert "RuntimeError: kaboom" in message
+    assert "in explode" in message  # the traceback, down to the failing frame
+    assert isinstance(caught.value.__cause__, RuntimeError)
+    assert wired.router.bugs == [caught.value]
+
+
+def test_a_bug_in_the_fake_reaches_a_boto3_caller_once_not_retried(wired: Wired, monkeypatch):
+    calls = []
+
+    def explode(**_):
+        calls.append(1)
+        raise KeyError("missing")
+
+    monkeypatch.setattr(wired.service, "get_durable_execution", explode)
+    with pytest.raises(FakeServiceBugError, match="KeyError"):
+        wired.client.get_durable_execution(DurableExecutionArn=wired.start())
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b'{"CheckpointToken": 1' + b"1" * 5000 + b"}", id="integer-of-5001-digits"),
+        pytest.param(b"[" * 100_000 + b"]" * 100_000, id="nested-arrays"),
+        pytest.param(b'{"a":' * 5000 + b"1" + b"}" * 5000, id="nested-objects"),
+    ],
+)
+def test_unreadable_json_is_an_aws_shaped_400(wired: Wired, body: bytes):
+    # Regression: these were 500 ServiceException (ValueError, RecursionError).
+    arn, _ = wired.running()
+    before = copy.deepcopy(wired.service.execution(arn))
+    response = wired.handle("POST", checkpoint_path(arn), body)
+    message = assert_aws_error(
+        response, 400, "InvalidParameterValueException", "CheckpointDurableExecution"
+    )
+    assert "number too large" in message or "deeper than" in message
+    assert wired.service.execution(arn) == before
+
+
+def test_json_nested_as_deep_as_allowed_still_parses(wired: Wired):
+    arn, token = wired.running()
+    nested = "[" * (MAX_JSON_DEPTH - 2) + "]" * (MAX_JSON_DEPTH - 2)
+    body = f'{{"CheckpointToken": "{token}", "Deep": {nested}, "S": "[[[[{{{{"}}'.encode()
+    response = wired.handle("POST", checkpoint_path(arn), body)
+    assert response.status == 200
+
+
+@pytest.mark.parametrize("value", ["1e20", "-1e12", "inf", "-inf", "nan", "1e400"])
+def test_an_out_of_range_timestamp_is_an_aws_shaped_400(wired: Wired, value: str):
+    # Regression: StartedAfter=1e20 / -1e12 / inf overflowed into a 500.
+    wired.start()
+    response = wired.handle(
+        "GET", f"{BASE}/functions/orders/durable-executions?StartedAfter={value}"
+    )
+    message = assert_aws_error(
+        response, 400, "InvalidParameterValueException", "ListDurableExecutionsByFunction"
+    )
+    assert "StartedAfter" in message and value in message
+
+
+def test_a_timestamp_in_range_is_read(wired: Wired):
+    wired.start()
+    response = wired.handle("GET", f"{BASE}/functions/orders/durable-executions?StartedAfter=0")
+    assert response.status == 200
+    assert len(parsed(response)["DurableExecutions"]) == 1
 
 
 @pytest.mark.parametrize(
