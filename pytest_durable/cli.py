@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import ipaddress
 import os
 import shlex
 import signal
@@ -29,7 +30,13 @@ from pytest_durable.runner import DurableEnvironment
 from pytest_durable.service import DurableService
 from pytest_durable.store import SqliteStore, attach_store
 from pytest_durable.transport import Router
-from pytest_durable.transport.http import HttpEndpoint
+from pytest_durable.transport.faults import FaultPlan
+from pytest_durable.transport.http import (
+    DEFAULT_IDLE_TIMEOUT_SECONDS,
+    DEFAULT_MAX_CONNECTIONS,
+    HttpEndpoint,
+)
+from pytest_durable.transport.router import DURABLE_OPERATIONS
 
 TIMER_TICK_SECONDS = 0.05
 SAVE_EVERY_TICKS = 10
@@ -77,6 +84,16 @@ def _load_handler(target: str) -> Any:
     return resolve_reference(target)
 
 
+def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` keeps the endpoint on this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to any interface
+
+
 def _version() -> str:
     try:
         return metadata.version("pytest-durable")
@@ -100,7 +117,51 @@ def build_parser() -> argparse.ArgumentParser:
             "Stop with Ctrl-C or SIGTERM."
         ),
     )
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help=(
+            "address to bind (default 127.0.0.1); an address other machines can reach needs "
+            "--allow-remote"
+        ),
+    )
+    serve.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help=(
+            "allow a --host that is not loopback: the fake has no authentication, so anyone who "
+            "reaches the port can read and change every execution"
+        ),
+    )
+    serve.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="VERB:API[:KEY=VALUE,...]",
+        help=(
+            "inject a fault: throttle, fail, lose_answer or delay, into calls of API, e.g. "
+            "throttle:CheckpointDurableExecution:times=2, "
+            "fail:CheckpointDurableExecution:code=KMSDisabledException,on_call=3, "
+            "delay:GetDurableExecutionState:seconds=2; repeatable"
+        ),
+    )
+    serve.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=DEFAULT_IDLE_TIMEOUT_SECONDS,
+        metavar="SECONDS",
+        help=(
+            "close a connection that sends nothing for this long "
+            f"(default {DEFAULT_IDLE_TIMEOUT_SECONDS:g})"
+        ),
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=DEFAULT_MAX_CONNECTIONS,
+        metavar="N",
+        help=f"answer 429 past N open connections (default {DEFAULT_MAX_CONNECTIONS})",
+    )
     serve.add_argument("--port", type=_port, default=0, help="port (default 0: a free one)")
     serve.add_argument(
         "--time",
@@ -257,8 +318,16 @@ def _serve(
     save: Callable[[], None] | None = None,
     notes: Sequence[str] = (),
 ) -> int:
+    for spec in getattr(args, "fault", []):
+        router.faults.declare(spec)  # checked by main(): a bad spec is a usage error
     try:
-        endpoint = HttpEndpoint(router, host=args.host, port=args.port)
+        endpoint = HttpEndpoint(
+            router,
+            host=args.host,
+            port=args.port,
+            idle_timeout=getattr(args, "idle_timeout", DEFAULT_IDLE_TIMEOUT_SECONDS),
+            max_connections=getattr(args, "max_connections", DEFAULT_MAX_CONNECTIONS),
+        )
     except OSError as error:
         print(f"pytest-durable: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
         return 1
@@ -280,6 +349,17 @@ def _serve(
         )
         for note in notes:
             print(note)
+        if not is_loopback(args.host):
+            host, port = endpoint.bound_address
+            print(
+                f"pytest-durable: WARNING: listening on {host}:{port}, reachable from other "
+                f"machines; the fake has no authentication: anyone who reaches it can read and "
+                f"change every execution",
+                file=sys.stderr,
+                flush=True,
+            )
+        for rule in router.faults.rules:
+            print(f"Fault: {rule.kind} {rule.api} (times={rule.times})")
         for name, target in functions:
             print(f"Invoke (InvocationType Event) of {name} runs {target}")
         print("Export these for the AWS SDKs (the credentials are dummies, never checked):")
@@ -330,6 +410,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("--start needs --time virtual")  # exits with status 2
         if args.time == "real" and args.function:
             parser.error("--function runs executions on virtual time; drop --time real")
+        if not is_loopback(args.host) and not args.allow_remote:
+            parser.error(
+                f"--host {args.host} is reachable from other machines, and the fake has no "
+                f"authentication; bind 127.0.0.1 (the default), or add --allow-remote if you "
+                f"really mean to expose it"
+            )
+        if args.idle_timeout <= 0 or args.max_connections < 1:
+            parser.error("--idle-timeout must be > 0 and --max-connections at least 1")
+        for spec in args.fault:  # a bad fault is a usage error, before anything binds
+            try:
+                FaultPlan(now_ms=lambda: 0, durable_apis=DURABLE_OPERATIONS).declare(spec)
+            except ValueError as error:
+                parser.error(f"--fault: {error}")
         for _, target in args.function:  # a handler that cannot be imported is a usage error
             try:
                 _load_handler(target)

@@ -288,6 +288,30 @@ class FaultPlan:
             seed=seed,
         )
 
+    def declare(self, spec: str) -> FaultRule:
+        """Declare a rule from text, as ``pytest-durable serve --fault`` takes it:
+        ``VERB:API[:KEY=VALUE,...]``, e.g. ``throttle:CheckpointDurableExecution:times=2`` or
+        ``fail:GetDurableExecutionState:code=KMSDisabledException,on_call=1``."""
+        verb, _, rest = spec.partition(":")
+        api, _, options_text = rest.partition(":")
+        verbs = ("throttle", "fail", "lose_answer", "delay")
+        if verb not in verbs or not api:
+            raise ValueError(
+                f"a fault is VERB:API[:KEY=VALUE,...] with VERB one of {', '.join(verbs)} "
+                f"(e.g. throttle:CheckpointDurableExecution:times=2), got {spec!r}"
+            )
+        options: dict[str, Any] = {}
+        for item in filter(None, (part.strip() for part in options_text.split(","))):
+            key, equals, value = item.partition("=")
+            if not equals:
+                raise ValueError(f"fault option {item!r} in {spec!r} is not KEY=VALUE")
+            options[key.strip()] = _option_value(value.strip())
+        verb_method: Callable[..., FaultRule] = getattr(self, verb)
+        try:
+            return verb_method(api, **options)
+        except TypeError as error:
+            raise ValueError(f"{spec!r}: {error}") from None
+
     def clear(self) -> None:
         """Forget every declared rule (the log of injected faults stays)."""
         with self._lock:
@@ -397,6 +421,20 @@ class FaultPlan:
         if killer is None or arn is None:  # pragma: no cover - refused when declared
             raise SandboxDeath("no runner to kill the sandbox")
         killer(arn, decision.record)
+
+
+def _option_value(text: str) -> Any:
+    lowered = text.lower()
+    if lowered in ("none", "null"):
+        return None
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return text
 
 
 def _detail(rule: FaultRule) -> str:

@@ -36,6 +36,7 @@ from pytest_durable.errors import (
     SandboxDeath,
     ServiceError,
     ServiceException,
+    TooManyRequestsException,
 )
 from pytest_durable.transport.router import (
     MAX_BODY_BYTES,
@@ -92,9 +93,19 @@ def make_http_client(url: str, *, region: str = "us-east-1") -> Any:
     )
 
 
+# Bounds on what one client can hold: a connection that sends nothing for this long (idle
+# between requests, or stalled mid-request) is closed, and at most this many are open at once.
+DEFAULT_IDLE_TIMEOUT_SECONDS = 20.0
+DEFAULT_MAX_CONNECTIONS = 64
+
+
 class _RequestHandler(BaseHTTPRequestHandler):
     router: ClassVar[Router]
     protocol_version = "HTTP/1.1"
+    # Fix: with no timeout, 200 stalled sockets held 200 threads forever. StreamRequestHandler
+    # sets this on the socket: a read that waits longer ends the connection (idle keep-alive
+    # connections included; the stock handle_one_request closes on TimeoutError).
+    timeout = DEFAULT_IDLE_TIMEOUT_SECONDS
     # Answers go out at once: with Nagle on, each small response waits ~40 ms for an ACK.
     disable_nagle_algorithm = True
     server_version = "pytest-durable"
@@ -259,13 +270,23 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
 
 class _Server(ThreadingHTTPServer):
-    """A threaded server that knows its open connections, so stopping it closes them."""
+    """A threaded server that knows its open connections, so stopping it closes them, and
+    refuses connections past its cap."""
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], handler: type[_RequestHandler]) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        handler: type[_RequestHandler],
+        *,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    ) -> None:
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
+        self.max_connections = max_connections
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
         super().__init__(address, handler)
 
     def server_bind(self) -> None:
@@ -277,8 +298,30 @@ class _Server(ThreadingHTTPServer):
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._connections_lock:
-            self._connections.add(request)
+            full = len(self._connections) >= self.max_connections
+            if not full:
+                self._connections.add(request)
+        if full:
+            self._refuse(request)
+            return
         super().process_request(request, client_address)
+
+    def _refuse(self, request: socket.socket) -> None:
+        """Past the cap: a 429 TooManyRequestsException (botocore backs off and retries), sent
+        without reading the request or starting a thread, and the connection closed."""
+        answer = error_response(
+            TooManyRequestsException(
+                f"The endpoint has {self.max_connections} connections open, its limit; retry "
+                f"later or reuse connections"
+            )
+        )
+        head = [f"HTTP/1.1 {answer.status} Too Many Requests"]
+        head += [f"{name}: {value}" for name, value in answer.headers.items()]
+        head += [f"Content-Length: {len(answer.body)}", "Connection: close", "", ""]
+        with contextlib.suppress(OSError):
+            request.settimeout(1.0)
+            request.sendall("\r\n".join(head).encode("latin-1") + answer.body)
+        self.shutdown_request(request)
 
     def shutdown_request(self, request: Any) -> None:
         with self._connections_lock:
@@ -308,15 +351,41 @@ class HttpEndpoint:
     (or as ``AWS_ENDPOINT_URL_LAMBDA`` to the SDK in another process).
     """
 
-    def __init__(self, router: Router, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        handler = type("DurableRequestHandler", (_RequestHandler,), {"router": router})
-        self._server = _Server((host, port), handler)
+    def __init__(
+        self,
+        router: Router,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        idle_timeout: float = DEFAULT_IDLE_TIMEOUT_SECONDS,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    ) -> None:
+        if idle_timeout <= 0 or max_connections < 1:
+            raise ValueError("idle_timeout must be > 0 and max_connections at least 1")
+        handler = type(
+            "DurableRequestHandler", (_RequestHandler,), {"router": router, "timeout": idle_timeout}
+        )
+        self._server = _Server((host, port), handler, max_connections=max_connections)
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
+        """The URL clients on this machine use (an all-interfaces bind is reached on loopback)."""
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(str(host), str(host))
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+    @property
+    def bound_address(self) -> tuple[str, int]:
+        """The address and port actually bound."""
+        host, port = self._server.server_address[:2]
+        return str(host), int(port)
+
+    @property
+    def open_connections(self) -> int:
+        """How many client connections are open now."""
+        with self._server._connections_lock:
+            return len(self._server._connections)
 
     def environment(self, region: str = "us-east-1") -> dict[str, str]:
         """The environment variables for an AWS SDK in another process to use this endpoint."""

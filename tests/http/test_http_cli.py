@@ -4,6 +4,7 @@ variables to export, answers a boto3 client, and stops cleanly on SIGTERM or Ctr
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import queue
 import re
@@ -14,7 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
 
 import pytest
@@ -154,8 +155,28 @@ def test_serve_region_is_exported():
         (["--port", "70000"], "--port must be 0..65535"),
         (["--port", "http"], "--port must be 0..65535"),
         (["--time", "sideways"], "invalid choice"),
+        (["--host", "0.0.0.0"], "--host 0.0.0.0 is reachable from other machines"),
+        (["--host", "example.com"], "add --allow-remote"),
+        (["--fault", "explode:CheckpointDurableExecution"], "--fault: a fault is VERB:API"),
+        (["--fault", "throttle:Invoke"], "not a durable-execution API"),
+        (["--fault", "fail:CheckpointDurableExecution:code=Nope"], "declares no 'Nope'"),
+        (["--fault", "throttle:CheckpointDurableExecution:tiems=2"], "unknown keyword(s) tiems"),
+        (["--idle-timeout", "0"], "--idle-timeout must be > 0"),
     ],
-    ids=["start-without-virtual", "bad-start", "port-too-big", "port-not-a-number", "bad-time"],
+    ids=[
+        "start-without-virtual",
+        "bad-start",
+        "port-too-big",
+        "port-not-a-number",
+        "bad-time",
+        "all-interfaces",
+        "host-name",
+        "unknown-fault",
+        "fault-on-an-unknown-api",
+        "undeclared-error-code",
+        "misspelt-fault-option",
+        "no-idle-timeout",
+    ],
 )
 def test_serve_usage_errors_exit_with_status_2(args, complaint):
     completed = subprocess.run(
@@ -295,3 +316,54 @@ def test_serve_function_usage_errors(capsys):
         cli.main(["serve", "--function", "a=no_such_module_here:handler"])
     assert exited.value.code == 2
     assert "cannot import no_such_module_here:handler" in capsys.readouterr().err
+
+
+@contextmanager
+def serving_in_process(*argv: str) -> Iterator[str]:
+    """``serve`` on a thread (main()'s checks first); yields the printed URL."""
+    args = cli.build_parser().parse_args(["serve", *argv])
+    ready, stop = threading.Event(), threading.Event()
+    status: list[int] = []
+    output = io.StringIO()
+
+    def run() -> None:
+        with redirect_stdout(output):
+            status.append(cli.serve(args, ready=ready, stop=stop))
+
+    server = threading.Thread(target=run)
+    server.start()
+    try:
+        assert ready.wait(timeout=10)
+        yield output.getvalue()
+    finally:
+        stop.set()
+        server.join(timeout=10)
+    assert status == [0]
+
+
+def test_serve_on_all_interfaces_needs_the_opt_in_and_then_warns(capsys: pytest.CaptureFixture):
+    # Regression: --host 0.0.0.0 bound every interface silently and printed http://0.0.0.0:PORT.
+    with serving_in_process("--host", "0.0.0.0", "--allow-remote") as banner:
+        url = re.search(r"on (http://\S+) ", banner).group(1)  # type: ignore[union-attr]
+        assert url.startswith("http://127.0.0.1:")  # a URL a local client can use
+        client = boto3_client(url)
+        client.list_durable_executions_by_function(FunctionName="orders")
+        client.close()
+    warning = capsys.readouterr().err
+    assert "WARNING: listening on 0.0.0.0:" in warning
+    assert "no authentication" in warning
+
+
+def test_serve_injects_the_declared_faults():
+    spec = "fail:ListDurableExecutionsByFunction:code=ResourceNotFoundException,times=1"
+    with serving_in_process("--fault", spec) as banner:
+        assert "Fault: fail ListDurableExecutionsByFunction (times=1)" in banner
+        url = re.search(r"on (http://\S+) ", banner).group(1)  # type: ignore[union-attr]
+        client = boto3_client(url)
+        with pytest.raises(ClientError) as caught:
+            client.list_durable_executions_by_function(FunctionName="orders")
+        assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
+        assert "Injected by pytest-durable" in caught.value.response["Error"]["Message"]
+        # Once only: the next call is answered.
+        client.list_durable_executions_by_function(FunctionName="orders")
+        client.close()
