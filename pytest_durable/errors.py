@@ -168,11 +168,6 @@ class FakeServiceBugError(DurableTestError, RuntimeError):
         self.error = error
 
 
-class SandboxDeath(DurableTestError):
-    """Raised on the thread of a request whose sandbox an injected fault killed: the dead
-    invocation's checkpoint thread stops there, and nothing further of it reaches the service."""
-
-
 class DurableExecutionAlreadyStartedException(ServiceError):
     """Invoke's error for a DurableExecutionName reused with a different payload (model: 409)."""
 
@@ -221,6 +216,12 @@ class HandlerTimeoutError(DurableTestError, RuntimeError):
     """The handler did not return within the wall-clock limit (it is hung, not slow in virtual
     time: durable waits never block). Its sandbox was killed (``runner/sandbox.py``): nothing
     more of that invocation reaches the service, and the process can exit at once."""
+
+
+class SandboxDied(DurableTestError):
+    """Raised on the request an injected ``kill_sandbox`` hit. An ``Exception`` (unlike
+    :class:`SandboxKilled`): the SDK's checkpoint loop catches it and fails every thread waiting
+    on the checkpoint, so the dead invocation's threads unwind rather than wait forever."""
 
 
 class SandboxKilled(BaseException):
@@ -307,6 +308,11 @@ class NetworkBlockedError(DurableTestError, OSError):
 
 class ReplayUnsupportedError(DurableTestError, RuntimeError):
     """The installed SDK lacks a point the replay relies on; it would have to run step bodies."""
+
+
+class ReplayDivergenceError(DurableTestError, AssertionError):
+    """Re-invocation fuzzing found the handler replaying differently from a clean run; the
+    message names the first diverging operation and the likely cause."""
 
 
 class NonDeterminismError(DurableTestError, AssertionError):

@@ -44,6 +44,13 @@ MARKER_HELP = (
 )
 
 
+FAULT_MARKER_HELP = (
+    "durable_fault(verb, *args, **kwargs): a fault the `durable` fixture's service injects, "
+    "e.g. durable_fault('throttle', 'CheckpointDurableExecution', times=2) or "
+    "durable_fault('kill_sandbox', after_checkpoint=3). Verbs: throttle, fail, lose_answer, "
+    "delay, kill_sandbox"
+)
+
 _WRITTEN = pytest.StashKey[list[Path]]()
 
 
@@ -107,6 +114,7 @@ _FIXTURE_MODULES = (
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
+    config.addinivalue_line("markers", FAULT_MARKER_HELP)
     config.stash[_WRITTEN] = []
     if config.pluginmanager.has_plugin("pytester"):
         for module in _FIXTURE_MODULES:
@@ -133,7 +141,8 @@ def durable(request: pytest.FixtureRequest, durable_settings: Any) -> Iterator[A
     """A fresh fake durable-execution service on a virtual clock, driving handlers like Lambda.
 
     ``durable.run(handler, event)`` runs a ``@durable_execution`` handler to the end;
-    ``durable.clock`` is the virtual clock; ``durable.client`` a boto3 client on the fake.
+    ``durable.clock`` is the virtual clock; ``durable.client`` a boto3 client on the fake;
+    ``durable.faults`` the faults it injects (also declared with ``durable_fault`` markers).
     Marked ``@pytest.mark.durable_cloud``, the test runs in cloud mode with
     ``--durable-mode=cloud`` (against the deployed function, or offline from its cassette).
     """
@@ -149,7 +158,27 @@ def durable(request: pytest.FixtureRequest, durable_settings: Any) -> Iterator[A
     from pytest_durable.runner.environment import DurableEnvironment  # noqa: PLC0415 - lazy
 
     with DurableEnvironment(settings) as environment:
+        declare_marked_faults(environment, request.node)
         yield environment
+
+
+def declare_marked_faults(environment: DurableEnvironment, node: pytest.Item) -> None:
+    """Declare the faults of every ``durable_fault`` marker, outermost first: each is a verb of
+    ``durable.faults`` with its arguments, ``durable_fault("throttle", API, times=2)``."""
+    from pytest_durable.transport.faults import FAULT_KINDS  # noqa: PLC0415 - lazy
+
+    for marker in reversed(list(node.iter_markers("durable_fault"))):
+        verb = marker.args[0] if marker.args else None
+        if verb not in FAULT_KINDS:
+            raise pytest.UsageError(
+                f"@pytest.mark.durable_fault takes a verb first, one of {', '.join(FAULT_KINDS)}"
+                f" (got {verb!r}), e.g. durable_fault('throttle', "
+                f"'CheckpointDurableExecution', times=2)"
+            )
+        try:
+            getattr(environment.faults, verb)(*marker.args[1:], **marker.kwargs)
+        except (TypeError, ValueError) as error:
+            raise pytest.UsageError(f"@pytest.mark.durable_fault({verb!r}, ...): {error}") from None
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,12 @@ from pytest_durable.runner.callbacks import CallbackResponder, ResponderRegistry
 from pytest_durable.runner.checkpoints import CheckpointLog
 from pytest_durable.runner.contract import check_handler
 from pytest_durable.runner.driver import ExecutionDriver
+from pytest_durable.runner.fuzzing import FuzzReport
+from pytest_durable.runner.fuzzing import fuzz as fuzz_run
 from pytest_durable.runner.invokes import InvokeRegistry, InvokeTarget, error_object
 from pytest_durable.runner.mocks import NO_RESULT, StepMock, StepMocks
 from pytest_durable.runner.result import ExecutionResult
-from pytest_durable.runner.sandbox import SandboxGate, follow_threads
+from pytest_durable.runner.sandbox import SandboxGate, follow_threads, kill_for_fault
 from pytest_durable.runner.scheduler import Scheduler
 from pytest_durable.runner.sdk import (
     prompt_checkpoint_shutdown,
@@ -34,6 +36,7 @@ from pytest_durable.runner.sdk import (
 from pytest_durable.runner.settings import DurableSettings, whole_seconds
 from pytest_durable.service import DurableService
 from pytest_durable.transport import Router, make_client
+from pytest_durable.transport.faults import FaultPlan
 from pytest_durable.transport.http import HttpEndpoint
 from pytest_durable.transport.inprocess import leased_client
 
@@ -76,7 +79,14 @@ class DurableEnvironment:
         self.service = DurableService(
             self.clock.now_ms, region=self.settings.region, account_id=self.settings.account_id
         )
-        self.router = Router(self.service)
+        # One router for the SDK, the test's client and HTTP, so all share the fault plan and
+        # the record of the fake's bugs; as a gate, it refuses a killed invocation's requests.
+        self.router: Router = SandboxGate(self.service)
+        # Faults declared by the test (durable.faults.throttle(...)); virtual delays and
+        # botocore's retry backoff pass on the virtual clock; a sandbox death kills the
+        # invocation whose thread sent the request.
+        self.router.faults.advance = self.clock.advance
+        self.router.faults.sandbox_killer = kill_for_fault
         # Every accepted checkpoint call, per execution: results expose them as sent.
         self.checkpoints = CheckpointLog(self.service, self.clock.now_ms)
         self.service.add_checkpoint_listener(self.checkpoints)
@@ -102,6 +112,8 @@ class DurableEnvironment:
             max_invocations=self.settings.max_invocations,
             max_failed_invocations=self.settings.max_failed_invocations,
             invocation_wall_timeout=self.settings.invocation_wall_timeout,
+            fake_bugs=self.router.bugs,
+            injected_faults=self.router.faults.injected,
         )
         self.idle_window_skip = False
 
@@ -114,9 +126,10 @@ class DurableEnvironment:
             self.idle_window_skip = stack.enter_context(skip_idle_batch_window())
             self._sdk_client = stack.enter_context(
                 leased_client(
-                    SandboxGate(self.service),  # a killed invocation's requests never arrive
+                    self.router,  # a gate: a killed invocation's requests never arrive
                     region=self.settings.region,
                     user_agent_extra=f"aws-durable-execution-sdk-python/{sdk_about.__version__}",
+                    retry_sleep=self.clock.advance,
                 )
             )
             stack.enter_context(follow_threads())
@@ -151,7 +164,9 @@ class DurableEnvironment:
         """A real boto3 ``lambda`` client on the fake service, for test code (made on first use:
         most tests never need it, and a botocore client costs milliseconds to build)."""
         if self._test_client is None:
-            self._test_client = make_client(self.router, region=self.settings.region)
+            self._test_client = make_client(
+                self.router, region=self.settings.region, retry_sleep=self.clock.advance
+            )
         return self._test_client
 
     def http_endpoint(self) -> HttpEndpoint:
@@ -285,12 +300,55 @@ class DurableEnvironment:
     def results(self) -> list[ExecutionResult]:
         """A result for every execution started in this environment, finished or not, oldest
         first: what the failure report's timeline is drawn from."""
-        return [
-            ExecutionResult.from_execution(
-                execution, list(execution.history), self.checkpoints.calls(execution.arn)
+        return [self.scheduler.result_of(execution.arn) for execution in self.service.executions]
+
+    @property
+    def faults(self) -> FaultPlan:
+        """Faults the service injects into this environment's calls, declared with its verbs:
+        ``durable.faults.throttle("CheckpointDurableExecution", times=2)``, ``fail``,
+        ``lose_answer``, ``delay``, ``kill_sandbox`` (see docs/faults-and-fuzzing.md).
+        ``durable.faults.injected`` lists what was injected."""
+        return self.router.faults
+
+    def fuzz(
+        self,
+        handler: Handler,
+        event: Any = None,
+        *,
+        every: int = 1,
+        probability: float | None = None,
+        seed: int = 0,
+        compare_results: bool = True,
+        check: bool = True,
+        **run_options: Any,
+    ) -> FuzzReport:
+        """Re-invocation fuzzing: run the execution cleanly, then again with the Lambda sandbox
+        killed after every new checkpoint (``every=k``: every k-th; ``probability=p``: at
+        seeded random points), so the handler replays from each; compare the two runs. Raises
+        :class:`~pytest_durable.errors.ReplayDivergenceError` naming the first diverging
+        operation and the likely cause (``check=False``: return the report instead).
+        ``compare_results=False`` compares the operation sequence and status only."""
+        self._require_entered()
+
+        def start(clean: ExecutionResult) -> ExecutionDriver:
+            # One re-invocation per checkpoint, at most: the run may need that many more.
+            budget = len(clean.invocations) + 2 * len(clean.checkpoints) + 10
+            self.scheduler.max_invocations = max(self.scheduler.max_invocations, budget)
+            return self.start(handler, event, **run_options)
+
+        try:
+            report = fuzz_run(
+                self,
+                lambda: self.run(handler, event, **run_options),
+                start,
+                every=every,
+                probability=probability,
+                seed=seed,
+                compare_results=compare_results,
             )
-            for execution in self.service.executions
-        ]
+        finally:
+            self.scheduler.max_invocations = self.settings.max_invocations
+        return report.raise_if_failed() if check else report
 
     def run(
         self,

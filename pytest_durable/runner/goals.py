@@ -54,6 +54,10 @@ class Tracked:
     children: list[str] = field(default_factory=list)
     invocations_made: int = 0
     consecutive_failures: int = 0
+    #: The last invocation's sandbox was killed by an injected fault: Lambda re-invokes.
+    sandbox_died: bool = False
+    #: How many bugs of the fake were on record when the current invocation began.
+    bugs_seen: int = 0
     last_crash: BaseException | None = None
     #: Why the scheduler stopped driving it (raised to whoever drives it next).
     error: BaseException | None = None

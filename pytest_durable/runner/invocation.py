@@ -12,6 +12,7 @@ from typing import Any
 from pytest_durable.clock import VirtualClock, _Real
 from pytest_durable.errors import HandlerTimeoutError, SandboxKilled
 from pytest_durable.runner.sandbox import Sandbox
+from pytest_durable.transport.faults import InjectedFault
 
 Handler = Callable[[Any, Any], Any]
 
@@ -50,6 +51,8 @@ class InvocationOutcome:
 
     output: Any = None
     exception: BaseException | None = None
+    #: The injected fault that killed the invocation's sandbox (``kill_sandbox``).
+    death: InjectedFault | None = None
 
     @property
     def crashed(self) -> bool:
@@ -107,7 +110,15 @@ class RunningInvocation:
                 outcome = InvocationOutcome(output=handler(event, context))
             except BaseException as error:  # SandboxKilled included: a killed sandbox crashed
                 outcome = InvocationOutcome(exception=error)
-            if not self.sandbox.killed:
+            death = self.sandbox.death
+            if death is not None:
+                # An injected death (sandbox.kill_for_fault): the handler unwound from its
+                # failed checkpoint; what it answered is lost, and what of the sandbox still
+                # runs (a branch, a user's thread) is stopped and fenced.
+                self.sandbox.on_killed = lambda: None
+                self.sandbox.kill()
+                self._end(InvocationOutcome(death=death), on_done)
+            elif not self.sandbox.killed:
                 self._end(outcome, on_done)
 
         def killed() -> None:

@@ -17,6 +17,7 @@ from pytest_durable.runner.operations import OperationView, PathSegment, path_se
 from pytest_durable.runner.payloads import ErrorInfo, decode_json
 from pytest_durable.runner.updates import EmittedUpdate
 from pytest_durable.service import Execution, OperationAction, OperationType, ms_to_datetime
+from pytest_durable.transport.faults import InjectedFault
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,9 @@ class ExecutionResult:
     end: _dt.datetime | None
     #: Every accepted checkpoint call, in order (see ``updates()`` for the updates flattened).
     checkpoints: tuple[CheckpointCall, ...] = ()
+    #: Every fault injected into calls for this execution (``durable.faults``), in order, each
+    #: with how the SDK and Lambda reacted (``fault.reaction``).
+    faults: tuple[InjectedFault, ...] = ()
 
     def __repr__(self) -> str:
         # Compact on purpose: pytest prints it in assertion explanations, and the full history

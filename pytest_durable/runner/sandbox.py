@@ -10,8 +10,8 @@ environment is open, :func:`follow_threads` wraps ``threading.Thread.start`` so 
 thread joins the family of the thread that starts it.
 
 :meth:`Sandbox.kill` is the sandbox's death. It is reusable for any "the sandbox died here"
-(the runner uses it for a handler past ``invocation_wall_timeout``; a fault can use it for a
-sandbox crash mid-invocation, after which the runner re-invokes as Lambda does):
+(the runner uses it for a handler past ``invocation_wall_timeout``, and after an injected
+``kill_sandbox`` fault, :func:`kill_for_fault`, it re-invokes as Lambda does):
 
 - **fenced**: a request any thread of the sandbox makes to the service afterwards is refused
   before it reaches the service, by raising :class:`SandboxKilled` in that thread (see
@@ -45,7 +45,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from pytest_durable.errors import SandboxKilled
+from pytest_durable.errors import SandboxDied, SandboxKilled
+from pytest_durable.transport.faults import InjectedFault
 from pytest_durable.transport.router import HttpResponse, Router
 
 _ATTRIBUTE = "_pytest_durable_sandbox"
@@ -70,6 +71,8 @@ class Sandbox:
         #: Called (from the killing thread) once the sandbox is dead: its owner settles the
         #: invocation as a crash and re-invokes, as Lambda does after a sandbox dies.
         self.on_killed: Callable[[], None] = lambda: None
+        #: The injected fault that killed it (``kill_sandbox``, :func:`kill_for_fault`).
+        self.death: InjectedFault | None = None
 
     @property
     def killed(self) -> bool:
@@ -160,6 +163,23 @@ class Sandbox:
             stack = "".join(traceback.format_stack(stacks[thread]))
             parts.append(f"Stack of the handler thread {thread.name!r}:\n{stack.rstrip()}")
         return "\n".join(parts)
+
+
+def kill_for_fault(arn: str, fault: InjectedFault) -> None:
+    """The fault plan's sandbox killer: an injected ``kill_sandbox`` hit a request of the
+    calling thread (the SDK's checkpoint thread of an invocation), before or after it was
+    applied. The request fails with :class:`SandboxDied`, an ``Exception``: the SDK's checkpoint
+    loop hands the failure to every thread waiting on it, so the invocation unwinds instead of
+    waiting forever on a checkpoint that never ends; when its handler returns, the invocation
+    settles as this death (``RunningInvocation``), which kills whatever of the sandbox still
+    runs. Returns, killing nothing, if the caller is in no live sandbox (a request over HTTP
+    from another process)."""
+    sandbox = current_sandbox()
+    if sandbox is None or sandbox.killed or sandbox.death is not None:
+        fault.detail += " (no in-process invocation was running: nothing was killed)"
+        return
+    sandbox.death = fault
+    raise SandboxDied(f"the sandbox of {sandbox.name} died: {fault.detail}")
 
 
 # --------------------------------------------------------------------- the gate

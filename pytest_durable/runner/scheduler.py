@@ -29,8 +29,8 @@ from __future__ import annotations
 import contextlib
 import heapq
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -47,6 +47,7 @@ from pytest_durable.errors import (
 from pytest_durable.runner.callbacks import CallbackHandle, ResponderRegistry
 from pytest_durable.runner.checkpoints import CheckpointLog
 from pytest_durable.runner.contract import missing_decorator
+from pytest_durable.runner.fault_reactions import reactions
 from pytest_durable.runner.goals import Goal, GoalKind, Handler, Tracked
 from pytest_durable.runner.invocation import (
     DEFAULT_FUNCTION_TIMEOUT_SECONDS,
@@ -78,6 +79,7 @@ from pytest_durable.service import (
     OperationType,
 )
 from pytest_durable.service.service import MAX_EXECUTION_TIMEOUT_SECONDS
+from pytest_durable.transport.faults import InjectedFault
 
 #: Quiet real time (no state-changing request) before the clock of autonomous executions jumps.
 SETTLE_SECONDS = 0.25
@@ -122,6 +124,8 @@ class Scheduler:
         max_invocations: int,
         max_failed_invocations: int,
         invocation_wall_timeout: float,
+        fake_bugs: Sequence[BaseException] = (),
+        injected_faults: Sequence[InjectedFault] = (),
     ) -> None:
         self.clock = clock
         self.service = service
@@ -132,6 +136,9 @@ class Scheduler:
         self.max_invocations = max_invocations
         self.max_failed_invocations = max_failed_invocations
         self.invocation_wall_timeout = invocation_wall_timeout
+        # The router's record of its own bugs, and of the faults it injected (both live lists).
+        self._fake_bugs = fake_bugs
+        self._injected_faults = injected_faults
         self._tracked: dict[str, Tracked] = {}
         self._plain: list[_PlainCall] = []
         self._manual = 0
@@ -542,7 +549,7 @@ class Scheduler:
         execution = self._execution(tracked)
         if execution.status is not ExecutionStatus.RUNNING:
             return False
-        if not execution.invocations or tracked.consecutive_failures:
+        if not execution.invocations or tracked.consecutive_failures or tracked.sandbox_died:
             return execution.active_invocation is None
         return self.service.woke_since_last_invocation(tracked.arn)
 
@@ -563,6 +570,8 @@ class Scheduler:
     def _begin(self, tracked: Tracked) -> RunningInvocation:
         event = self.service.begin_invocation(tracked.arn)
         tracked.invocations_made += 1
+        tracked.sandbox_died = False
+        tracked.bugs_seen = len(self._fake_bugs)
         execution = self._execution(tracked)
         invocation = execution.invocations[-1]
         context = LambdaContext(
@@ -597,6 +606,29 @@ class Scheduler:
         arn = tracked.arn
         outcome = running.outcome
         assert outcome is not None
+        bugs = list(self._fake_bugs[tracked.bugs_seen :])
+        if bugs:
+            # The fake failed, not the handler: say so, whatever the SDK made of it.
+            self.service.end_invocation(
+                arn, None, {"ErrorType": "FakeServiceBug", "ErrorMessage": str(bugs[0])[:1000]}
+            )
+            self._fail(tracked, bugs[0])
+            return bugs[0]
+        if outcome.death is not None:
+            # An injected sandbox death, not a handler failure: it does not count towards
+            # max_failed_invocations. Lambda reports the runtime's exit and re-invokes.
+            self.service.end_invocation(
+                arn,
+                None,
+                {
+                    "ErrorType": "Runtime.ExitError",
+                    "ErrorMessage": f"pytest-durable killed the sandbox: {outcome.death.detail}",
+                },
+            )
+            tracked.sandbox_died = True
+            if scan:
+                self._look_at_outside_world(tracked)
+            return None
         if outcome.crashed:
             self.service.end_invocation(arn, None, outcome.error_object())
             contract_error = missing_decorator(tracked.handler, outcome.exception, running.context)
@@ -649,7 +681,8 @@ class Scheduler:
         """The execution as it stands now (finished or not), with its checkpoint calls."""
         execution = self.service.execution(arn)
         calls = self.checkpoints.calls(arn)
-        return ExecutionResult.from_execution(execution, list(execution.history), calls)
+        result = ExecutionResult.from_execution(execution, list(execution.history), calls)
+        return replace(result, faults=reactions(list(self._injected_faults), execution))
 
     def _fail(self, tracked: Tracked, error: BaseException) -> None:
         """Stop driving an execution: the error goes to whoever drives it, and up the chain of

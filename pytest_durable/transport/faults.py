@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, NoReturn
+from typing import Any
 
 from pytest_durable.errors import (
     CallbackTimeoutException,
@@ -48,14 +48,14 @@ from pytest_durable.errors import (
     KMSNotFoundException,
     ResourceConflictException,
     ResourceNotFoundException,
-    SandboxDeath,
+    SandboxDied,
     ServiceError,
     ServiceException,
     TooManyRequestsException,
 )
 
 CHECKPOINT = "CheckpointDurableExecution"
-#: The durable APIs a fault can target (the SDK's two, the callback APIs, the operator APIs).
+#: The verbs of a FaultPlan, each a kind of fault (also the first argument of the marker).
 FAULT_KINDS = ("throttle", "fail", "lose_answer", "delay", "kill_sandbox")
 # Longest real delay a rule may ask for: no test may hang on an injected fault.
 MAX_REAL_DELAY_SECONDS = 30.0
@@ -110,6 +110,11 @@ class FaultRule:
     seconds: float = 0.0
     virtual: bool = True
     when: str = "before"
+    every: int | None = None
+    arn: str | None = None
+    #: A further test of ``(call, params)`` a call must pass (for callers building on the plan,
+    #: such as the re-invocation fuzzer).
+    predicate: Callable[[int, dict[str, Any]], bool] | None = field(default=None, repr=False)
     fired: int = 0
     _random: random.Random = field(default_factory=random.Random, repr=False)
 
@@ -121,9 +126,15 @@ class FaultRule:
             return False
         if self.on_call is not None and call != self.on_call:
             return False
+        if self.every is not None and call % self.every:
+            return False
+        if self.arn is not None and params.get("DurableExecutionArn") != self.arn:
+            return False
         if self.operation is not None and not _batch_names(params, self.operation):
             return False
-        return self.probability is None or self._random.random() < self.probability
+        if self.probability is not None and self._random.random() >= self.probability:
+            return False
+        return self.predicate is None or self.predicate(call, params)
 
 
 def _batch_names(params: dict[str, Any], wanted: str) -> bool:
@@ -196,9 +207,10 @@ class FaultPlan:
         self._now_ms = now_ms
         #: Moves the virtual clock by seconds (virtual delays); None: delays are real.
         self.advance = advance
-        #: Installed by the runner: kills the sandbox of the invocation running ``arn``; blocks
-        #: until that invocation is fenced, then raises :class:`SandboxDeath`.
-        self.sandbox_killer: Callable[[str, InjectedFault], NoReturn] | None = None
+        #: Installed by the runner: kills the sandbox of the invocation running ``arn`` (blocks
+        #: and fences it, then raises :class:`SandboxDied` on the calling thread); returns if it
+        #: has no such invocation to kill.
+        self.sandbox_killer: Callable[[str, InjectedFault], None] | None = None
         self._apis = durable_apis
         self._rules: list[FaultRule] = []
         self._calls: dict[tuple[str, str], int] = {}
@@ -255,13 +267,17 @@ class FaultPlan:
         after_checkpoint: int | None = None,
         before_checkpoint: int | None = None,
         at_step: str | None = None,
+        every: int | None = None,
         times: int | None = 1,
         probability: float | None = None,
         seed: int = 0,
+        arn: str | None = None,
+        predicate: Callable[[int, dict[str, Any]], bool] | None = None,
     ) -> FaultRule:
         """End the invocation as a sandbox death: after the N-th checkpoint call was applied,
-        before the N-th was, or before the first checkpoint of the step (or any operation)
-        named ``at_step``. The SDK's threads stop there; Lambda re-invokes."""
+        before the N-th was, before the first checkpoint of the step (or any operation) named
+        ``at_step``, after every ``every``-th checkpoint, or after checkpoints picked with a
+        seeded ``probability``. The SDK's threads stop there; Lambda re-invokes."""
         if self.sandbox_killer is None:
             raise ValueError(
                 "kill_sandbox needs the runner (the durable fixture or a DurableEnvironment): "
@@ -272,20 +288,25 @@ class FaultPlan:
             raise ValueError(
                 "kill_sandbox takes one of after_checkpoint, before_checkpoint, at_step"
             )
-        if not any(chosen) and probability is None:
+        if not any(chosen) and probability is None and every is None:
             raise ValueError(
                 "kill_sandbox needs a point: after_checkpoint=N, before_checkpoint=N, "
-                "at_step=NAME, or probability=P"
+                "at_step=NAME, every=K or probability=P"
             )
+        if every is not None and (isinstance(every, bool) or int(every) < 1):
+            raise ValueError(f"kill_sandbox: every must be a positive int, got {every!r}")
         return self._add(
             "kill_sandbox",
             CHECKPOINT,
             times=times,
             on_call=after_checkpoint if after_checkpoint is not None else before_checkpoint,
             operation=at_step,
-            when="after" if after_checkpoint is not None else "before",
+            when="before" if before_checkpoint is not None or at_step is not None else "after",
             probability=probability,
             seed=seed,
+            every=every,
+            arn=arn,
+            predicate=predicate,
         )
 
     def declare(self, spec: str) -> FaultRule:
@@ -317,6 +338,11 @@ class FaultPlan:
         with self._lock:
             self._rules.clear()
 
+    def remove(self, rule: FaultRule) -> None:
+        """Forget one declared rule."""
+        with self._lock:
+            self._rules = [declared for declared in self._rules if declared is not rule]
+
     @property
     def rules(self) -> tuple[FaultRule, ...]:
         with self._lock:
@@ -339,6 +365,9 @@ class FaultPlan:
             "seconds",
             "virtual",
             "when",
+            "every",
+            "arn",
+            "predicate",
         }
         if unknown:
             raise TypeError(
@@ -415,11 +444,12 @@ class FaultPlan:
         else:
             time.sleep(min(rule.seconds, MAX_REAL_DELAY_SECONDS))
 
-    def kill(self, decision: Decision) -> NoReturn:
+    def kill(self, decision: Decision) -> None:
+        """Play a ``kill_sandbox``: raises :class:`SandboxDied` on the dying request."""
         killer = self.sandbox_killer
         arn = decision.record.arn
         if killer is None or arn is None:  # pragma: no cover - refused when declared
-            raise SandboxDeath("no runner to kill the sandbox")
+            raise SandboxDied("no runner to kill the sandbox")
         killer(arn, decision.record)
 
 
@@ -456,6 +486,5 @@ __all__ = [
     "FaultPlan",
     "FaultRule",
     "InjectedFault",
-    "SandboxDeath",
     "declared_errors",
 ]

@@ -33,7 +33,7 @@ from pytest_durable.errors import (
     FakeServiceBugError,
     InvalidRequestContentException,
     RequestTooLargeException,
-    SandboxDeath,
+    SandboxDied,
     ServiceError,
     ServiceException,
     TooManyRequestsException,
@@ -137,7 +137,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             # with it) and answered as the internal error it is, traceback in the message.
             print(bug, file=sys.stderr)
             answer = error_response(ServiceException(str(bug)))
-        except SandboxDeath:
+        except SandboxDied:
             answer = HttpResponse(500, {}, b"", lost=True)
         if answer.lost:
             # An injected lost answer: the request was applied and the client gets nothing

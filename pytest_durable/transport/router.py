@@ -32,7 +32,7 @@ from pytest_durable.errors import (
     InvalidParameterValueException,
     MethodNotAllowedException,
     RequestTooLargeException,
-    SandboxDeath,
+    SandboxDied,
     ServiceError,
     UnknownOperationException,
 )
@@ -152,7 +152,7 @@ class Router:
         """Answer one request: every failure of the request becomes an AWS-shaped error.
 
         Raises only :class:`FakeServiceBugError` (a bug in the fake: the in-process client
-        lets it reach the caller; HTTP answers it as a 500) and :class:`SandboxDeath` (an
+        lets it reach the caller; HTTP answers it as a 500) and :class:`SandboxDied` (an
         injected death of the invocation whose checkpoint thread sent the request)."""
         api = "?"
         body = body if isinstance(body, bytes) else b""
@@ -179,8 +179,8 @@ class Router:
             return answer
         except ServiceError as error:
             return error_response(error)
-        except SandboxDeath:
-            raise
+        except SandboxDied:
+            raise  # an injected death of the caller's sandbox, not a bug
         except Exception as error:
             bug = FakeServiceBugError(api, error)
             bug.__cause__ = error
