@@ -404,10 +404,12 @@ class FaultPlan:
         """Count this call and return the fault to inject into it, if a rule hits it."""
         arn = params.get("DurableExecutionArn")
         key = (api, str(arn or ""))
-        fingerprint = (api, body.decode("utf-8", "replace"))
         with self._lock:
             call = self._calls.get(key, 0) + 1
             self._calls[key] = call
+            if not self._rules and not self.injected:
+                return None  # the common case: nothing declared, nothing to compare with
+            fingerprint = (api, body.decode("utf-8", "replace"))
             for earlier in self.injected:
                 if earlier._fingerprint == fingerprint:
                     earlier.retries += 1
