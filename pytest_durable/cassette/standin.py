@@ -39,10 +39,15 @@ from pytest_durable.errors import (
 )
 from pytest_durable.runner.environment import DurableEnvironment
 from pytest_durable.runner.invokes import function_key
-from pytest_durable.runner.sandbox import SandboxGate
 from pytest_durable.runner.sdk import sdk_client
 from pytest_durable.transport.inprocess import make_client
-from pytest_durable.transport.router import HttpResponse, Router, error_response, lambda_model
+from pytest_durable.transport.router import (
+    DURABLE_OPERATIONS,
+    HttpResponse,
+    Router,
+    error_response,
+    lambda_model,
+)
 
 Handler = Callable[[Any, Any], Any]
 
@@ -55,14 +60,21 @@ def _invoke_pattern() -> re.Pattern[str]:
 class LambdaStandIn(Router):
     """The durable-execution router plus Lambda's ``Invoke`` for registered local handlers."""
 
+    served_apis = (*DURABLE_OPERATIONS, "Invoke")
+
     def __init__(self, environment: DurableEnvironment) -> None:
-        super().__init__(environment.service)
+        # One fault plan for everything the environment serves: Invoke, the operator and
+        # callback APIs over HTTP, and the SDK's checkpoints of the executions it runs.
+        super().__init__(environment.service, faults=environment.faults)
+        environment.faults.allow_apis(self.served_apis)
         self.environment = environment
         self._handlers: dict[str, Handler] = {}
         self._pattern = _invoke_pattern()
         self._lock = threading.Lock()
         self._sdk_client = make_client(
-            SandboxGate(environment.service), region=environment.settings.region
+            environment.router,
+            region=environment.settings.region,
+            retry_sleep=environment.clock.advance,
         )
 
     def register(self, function_name: str, handler: Handler) -> None:
@@ -106,12 +118,21 @@ class LambdaStandIn(Router):
         try:
             if method.upper() != "POST":
                 raise InvalidParameterValueException(f"Invoke takes POST, not {method}")
-            return self._invoke(
-                urllib.parse.unquote(found.group("name")),
+            name = urllib.parse.unquote(found.group("name"))
+            decision = self.faults.decide("Invoke", {"FunctionName": name}, body)
+            if decision is not None and decision.error is not None:
+                raise decision.error
+            if decision is not None and decision.rule.kind == "delay":
+                self.faults.wait(decision)
+            answer = self._invoke(
+                name,
                 urllib.parse.parse_qs(query),
                 {name.lower(): value for name, value in headers.items()},
                 body,
             )
+            if decision is not None and decision.rule.kind == "lose_answer":
+                return HttpResponse(answer.status, answer.headers, answer.body, lost=True)
+            return answer
         except ServiceError as error:
             return error_response(error)
 

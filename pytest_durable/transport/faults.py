@@ -333,6 +333,10 @@ class FaultPlan:
         except TypeError as error:
             raise ValueError(f"{spec!r}: {error}") from None
 
+    def allow_apis(self, apis: tuple[str, ...]) -> None:
+        """Also accept rules for ``apis`` (a router that serves more, e.g. Lambda's Invoke)."""
+        self._apis = tuple(dict.fromkeys((*self._apis, *apis)))
+
     def clear(self) -> None:
         """Forget every declared rule (the log of injected faults stays)."""
         with self._lock:

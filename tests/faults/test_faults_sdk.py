@@ -9,10 +9,13 @@ import time
 import pytest
 from aws_durable_execution_sdk_python import DurableContext, durable_execution
 from aws_durable_execution_sdk_python.config import Duration, StepConfig, StepSemantics
+from botocore.exceptions import ClientError
 
 from pytest_durable import DurableEnvironment
+from pytest_durable.cassette.standin import LambdaStandIn
 from pytest_durable.service import DurableService
 from pytest_durable.transport import Router
+from pytest_durable.transport.http import HttpEndpoint, make_http_client
 
 CHECKPOINT = "CheckpointDurableExecution"
 BODIES: list[str] = []
@@ -185,3 +188,30 @@ def test_nothing_of_a_dead_sandbox_outlives_the_run(durable):
             break
         time.sleep(0.02)
     assert alive == []
+
+
+def test_invoke_faults_on_the_lambda_stand_in(durable):
+    # serve --function and cloud mode's stand-in answer Lambda's Invoke: faults reach it too,
+    # and the executions it starts checkpoint through the same plan.
+    standin = LambdaStandIn(durable)
+    standin.register("orders", three_steps)
+    endpoint = HttpEndpoint(standin).start()
+    client = make_http_client(endpoint.url)
+    durable.faults.fail("Invoke", "ServiceException", times=3)
+    durable.faults.throttle(CHECKPOINT, times=1)
+    try:
+        with pytest.raises(ClientError) as caught:
+            client.invoke(FunctionName="orders", InvocationType="Event", Payload=b"{}")
+        assert caught.value.response["Error"]["Code"] == "ServiceException"
+        client.invoke(FunctionName="orders", InvocationType="Event", Payload=b"{}")
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not any(
+            e.status.is_terminal for e in durable.service.executions
+        ):
+            time.sleep(0.02)
+    finally:
+        client.close()
+        endpoint.stop()
+        standin.stop()
+    kinds = [(f.kind, f.api) for f in durable.faults.injected]
+    assert kinds == [("fail", "Invoke")] * 3 + [("throttle", CHECKPOINT)]
