@@ -119,7 +119,7 @@ class LambdaStandIn(Router):
             if method.upper() != "POST":
                 raise InvalidParameterValueException(f"Invoke takes POST, not {method}")
             name = urllib.parse.unquote(found.group("name"))
-            decision = self.faults.decide("Invoke", {"FunctionName": name}, body)
+            decision = self.faults.decide("Invoke", {"FunctionName": name, "Payload": body})
             if decision is not None and decision.error is not None:
                 raise decision.error
             if decision is not None and decision.rule.kind == "delay":

@@ -404,7 +404,7 @@ class FaultPlan:
 
     # ------------------------------------------------------------------ the router's side
 
-    def decide(self, api: str, params: dict[str, Any], body: bytes) -> Decision | None:
+    def decide(self, api: str, params: dict[str, Any]) -> Decision | None:
         """Count this call and return the fault to inject into it, if a rule hits it."""
         arn = params.get("DurableExecutionArn")
         key = (api, str(arn or ""))
@@ -413,7 +413,8 @@ class FaultPlan:
             self._calls[key] = call
             if not self._rules and not self.injected:
                 return None  # the common case: nothing declared, nothing to compare with
-            fingerprint = (api, body.decode("utf-8", "replace"))
+            # A retry repeats every parameter (botocore re-sends the same request).
+            fingerprint = (api, repr(sorted(params.items())))
             for earlier in self.injected:
                 if earlier._fingerprint == fingerprint:
                     earlier.retries += 1

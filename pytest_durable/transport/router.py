@@ -167,7 +167,7 @@ class Router:
             params = _parse_input(
                 route, labels, urllib.parse.parse_qs(query, keep_blank_values=True), body
             )
-            decision = self.faults.decide(api, params, body)
+            decision = self.faults.decide(api, params)
             if decision is not None:
                 self._play_before(decision)
             output = getattr(self.service, route.method_name)(**params)

@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from pytest_durable import DurableEnvironment
 from pytest_durable.cassette.standin import LambdaStandIn
+from pytest_durable.errors import FakeServiceBugError
 from pytest_durable.service import DurableService
 from pytest_durable.transport import Router
 from pytest_durable.transport.http import HttpEndpoint, make_http_client
@@ -215,3 +216,21 @@ def test_invoke_faults_on_the_lambda_stand_in(durable):
         standin.stop()
     kinds = [(f.kind, f.api) for f in durable.faults.injected]
     assert kinds == [("fail", "Invoke")] * 3 + [("throttle", CHECKPOINT)]
+
+
+def test_a_bug_in_the_fake_fails_the_run_as_the_fakes_with_its_traceback(durable, monkeypatch):
+    # Regression: the bug was answered as a 500; botocore retried it three times and the SDK
+    # took it for a transient service failure, crashing invocation after invocation.
+    calls = []
+
+    def broken(**_):
+        calls.append(1)
+        raise ZeroDivisionError("division by zero in the fake")
+
+    monkeypatch.setattr(durable.service, "checkpoint_durable_execution", broken)
+    with pytest.raises(FakeServiceBugError) as caught:
+        durable.run(three_steps, {})
+    assert "bug in pytest-durable, not in your handler" in str(caught.value)
+    assert "ZeroDivisionError: division by zero in the fake" in str(caught.value)
+    assert "in broken" in str(caught.value)  # the traceback reaches the failing frame
+    assert len(calls) == 1  # not retried
