@@ -221,6 +221,9 @@ class ServiceMachine(RuleBasedStateMachine):
             self.service.end_invocation(self.arn, {"Status": "PENDING"})
             if self.token is not None:
                 self.spent_tokens.append(self.token)
+        if self.execution.status.is_terminal:  # e.g. PENDING with nothing to wait for
+            self._new_execution()
+            return
         self.token = self.service.begin_invocation(self.arn)["CheckpointToken"]
         assert self.token not in self.seen_tokens
         self.seen_tokens.add(self.token)
