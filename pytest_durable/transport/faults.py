@@ -53,6 +53,7 @@ from pytest_durable.errors import (
     ServiceException,
     TooManyRequestsException,
 )
+from pytest_durable.transport.botocore_model import lambda_model
 
 CHECKPOINT = "CheckpointDurableExecution"
 #: The verbs of a FaultPlan, each a kind of fault (also the first argument of the marker).
@@ -147,8 +148,6 @@ def _batch_names(params: dict[str, Any], wanted: str) -> bool:
 @cache
 def declared_errors(api: str) -> dict[str, int]:
     """The error codes the botocore ``lambda`` model declares for ``api``, with their status."""
-    from pytest_durable.transport.router import lambda_model  # noqa: PLC0415 - no import cycle
-
     operation = lambda_model().operation_model(api)
     return {
         shape.name: int(shape.metadata.get("error", {}).get("httpStatusCode", 500))

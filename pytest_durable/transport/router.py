@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import json
-import os
 import re
 import threading
 import urllib.parse
@@ -24,8 +23,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-import botocore.session
-from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
+from botocore.model import OperationModel, Shape, StructureShape
 
 from pytest_durable.errors import (
     FakeServiceBugError,
@@ -37,6 +35,7 @@ from pytest_durable.errors import (
     UnknownOperationException,
 )
 from pytest_durable.service.model import EPOCH
+from pytest_durable.transport.botocore_model import botocore_session, lambda_model
 from pytest_durable.transport.faults import Decision, FaultPlan
 
 if TYPE_CHECKING:
@@ -81,25 +80,6 @@ class _Route:
     pattern: re.Pattern[str]
     labels: tuple[str, ...]
     method_name: str = field(default="")
-
-
-@cache
-def lambda_model() -> ServiceModel:
-    """botocore's ``lambda`` service model, loaded once per process."""
-    return _botocore_session().get_service_model("lambda")
-
-
-@cache
-def _botocore_session() -> botocore.session.Session:
-    # Blind to the user's AWS profile and config files: nothing here may depend on, or read,
-    # the machine's AWS setup. Explicit client arguments override the environment variables.
-    return botocore.session.Session(
-        session_vars={
-            "profile": (None, None, None, None),
-            "config_file": (None, None, os.devnull, None),
-            "credentials_file": (None, None, os.devnull, None),
-        }
-    )
 
 
 def _snake(name: str) -> str:
@@ -509,11 +489,6 @@ def _to_json(shape: Shape, value: Any) -> Any:
         raw = value if isinstance(value, bytes) else str(value).encode()
         return base64.b64encode(raw).decode("ascii")
     return value
-
-
-def botocore_session() -> botocore.session.Session:
-    """The process-wide botocore session whose loader caches the ``lambda`` model."""
-    return _botocore_session()
 
 
 __all__ = [
