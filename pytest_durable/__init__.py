@@ -18,11 +18,13 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, the table bel
         DurableTestError,
         ExecutionBlockedError,
         ExecutionStuckError,
+        FakeServiceBugError,
         HandlerContractError,
         HandlerProcessCrash,
         HandlerTimeoutError,
         InvocationFailedError,
         LocalOnlyError,
+        ReplayDivergenceError,
         StoreError,
         TooManyInvocationsError,
         UnusedStepMockError,
@@ -41,9 +43,11 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, the table bel
         OperationView,
     )
     from pytest_durable.runner.callbacks import CallbackHandle, CallbackResponder, Failure
+    from pytest_durable.runner.fuzzing import FuzzReport
     from pytest_durable.runner.lambda_process import SubprocessHandler
     from pytest_durable.runner.mocks import StepCall, StepMock
     from pytest_durable.store import SqliteStore
+    from pytest_durable.transport.faults import FaultPlan, InjectedFault
 
 _HOMES = {
     "VirtualClock": "pytest_durable.clock",
@@ -52,6 +56,8 @@ _HOMES = {
     "DurableTestError": "pytest_durable.errors",
     "ExecutionBlockedError": "pytest_durable.errors",
     "ExecutionStuckError": "pytest_durable.errors",
+    "FakeServiceBugError": "pytest_durable.errors",
+    "ReplayDivergenceError": "pytest_durable.errors",
     "HandlerContractError": "pytest_durable.errors",
     "HandlerProcessCrash": "pytest_durable.errors",
     "HandlerTimeoutError": "pytest_durable.errors",
@@ -77,6 +83,9 @@ _HOMES = {
     "StepMock": "pytest_durable.runner.mocks",
     "SqliteStore": "pytest_durable.store",
     "StoreError": "pytest_durable.errors",
+    "FuzzReport": "pytest_durable.runner.fuzzing",
+    "FaultPlan": "pytest_durable.transport.faults",
+    "InjectedFault": "pytest_durable.transport.faults",
     "DurableEndpoint": "pytest_durable.plugin",
     "ReplayChecker": "pytest_durable.cassette.pytest_plugin",
 }
@@ -100,14 +109,19 @@ __all__ = [
     "ExecutionResult",
     "ExecutionStuckError",
     "Failure",
+    "FakeServiceBugError",
+    "FaultPlan",
+    "FuzzReport",
     "HandlerContractError",
     "HandlerProcessCrash",
     "HandlerTimeoutError",
+    "InjectedFault",
     "InvocationFailedError",
     "InvocationRecord",
     "LocalOnlyError",
     "OperationView",
     "ReplayChecker",
+    "ReplayDivergenceError",
     "SqliteStore",
     "StepCall",
     "StepMock",
