@@ -5,18 +5,13 @@ from pathlib import Path
 
 import boto3
 import pytest
+from cassette_constants import ACCESS_KEY, FAST, SECRET_KEY, SESSION_TOKEN
 from cassette_handlers import BODIES
 
 from pytest_durable import DurableEnvironment
-from pytest_durable.cassette.cloud.environment import CloudEnvironment, Polling
+from pytest_durable.cassette.cloud.environment import CloudEnvironment
 from pytest_durable.cassette.standin import LambdaStandIn
 from pytest_durable.transport.http import HttpEndpoint
-
-#: Credentials the stand-in's client signs with: a recorded cassette must contain none of them.
-ACCESS_KEY = "AKIAPYTESTDURABLE7Q2X"
-SECRET_KEY = "pytest-durable-secret-Zx81kQ0wLmN3vB5cT7yR"
-SESSION_TOKEN = "pytest-durable-session-token-FwoGZXIvYXdzEJr"
-FAST = Polling(initial_delay=0.01, factor=1.5, max_delay=0.1, timeout=20)
 
 
 @pytest.fixture(autouse=True)

@@ -7,8 +7,8 @@ import socket
 
 import pytest
 import yaml
+from cassette_constants import ACCESS_KEY, FAST, SECRET_KEY, SESSION_TOKEN
 from cassette_handlers import BODIES, fulfilment, orders
-from conftest import ACCESS_KEY, FAST, SECRET_KEY, SESSION_TOKEN
 
 from pytest_durable.cassette.local import RecordingEnvironment, save_local
 from pytest_durable.cassette.recording.format import read_cassette
