@@ -268,16 +268,36 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """The one timeline hook: a failed test's report shows the timeline of each local
+    environment it ran (``durable``, and ``durable_cloud`` when it runs locally; a cloud run's
+    would need requests its cassette may not have, so it is left out)."""
     report = yield
     if report.when == "call" and report.failed and item.config.getini("durable_timeline"):
-        environment = _environment_of(item)
-        if environment is not None:
+        environments = _local_environments_of(item)
+        if environments:
             from pytest_durable.assertions.timeline import environment_timeline  # noqa: PLC0415
 
-            timeline = environment_timeline(environment.results())
-            if timeline:
-                report.sections.append(("durable timeline", timeline))
+            for environment in environments:
+                timeline = environment_timeline(environment.results())
+                if timeline:
+                    report.sections.append(("durable timeline", timeline))
     return report
+
+
+def _local_environments_of(item: pytest.Item) -> list[DurableEnvironment]:
+    """The local environments of the test's ``durable`` and ``durable_cloud`` fixtures, each
+    once (a ``durable`` test marked ``durable_cloud`` gets the same object), if they ran."""
+    funcargs = getattr(item, "funcargs", {})
+    candidates = [funcargs.get("durable"), funcargs.get("durable_cloud")]
+    if all(candidate is None for candidate in candidates):
+        return []
+    from pytest_durable.runner.environment import DurableEnvironment  # noqa: PLC0415 - lazy
+
+    found: list[DurableEnvironment] = []
+    for candidate in candidates:
+        if isinstance(candidate, DurableEnvironment) and all(candidate is not e for e in found):
+            found.append(candidate)
+    return found
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

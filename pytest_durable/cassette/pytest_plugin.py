@@ -139,28 +139,12 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Keep the call's report for the cassette's teardown (the timeline of a failed test is the
+    main plugin's hook, ``plugin.py``)."""
     report = yield
     if report.when == "call":
         item.stash[_CALL_REPORT] = report
-        environment = getattr(item, "funcargs", {}).get("durable_cloud")
-        # The local run's timeline, as for `durable`; a cloud run's would need requests the
-        # cassette may not have, so it is left out.
-        if report.failed and environment is not None and _timeline_on(item):
-            from pytest_durable.assertions.timeline import environment_timeline  # noqa: PLC0415
-            from pytest_durable.runner.environment import DurableEnvironment  # noqa: PLC0415
-
-            if isinstance(environment, DurableEnvironment):
-                timeline = environment_timeline(environment.results())
-                if timeline:
-                    report.sections.append(("durable timeline", timeline))
     return report
-
-
-def _timeline_on(item: pytest.Item) -> bool:
-    try:
-        return bool(item.config.getini("durable_timeline"))
-    except ValueError:  # the main plugin (which declares the option) is not loaded
-        return False
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
