@@ -2,8 +2,14 @@
 
 import pytest
 
+from pytest_durable.cassette.cloud.environment import CloudEnvironment
+from pytest_durable.errors import LocalOnlyError
+
 MODULE = """
 import pytest
+
+from pytest_durable.cassette.cloud.environment import CloudEnvironment
+from pytest_durable.errors import LocalOnlyError
 from aws_durable_execution_sdk_python import durable_execution
 
 @durable_execution
@@ -45,3 +51,11 @@ def test_a_bad_fault_marker_is_a_usage_error(pytester: pytest.Pytester, marker, 
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q")
     assert complaint in result.stdout.str() + result.stderr.str()
     assert result.ret != 0
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"), [("faults", "only the local fake injects"), ("fuzz", "local sandboxes")]
+)
+def test_cloud_mode_refuses_faults_and_fuzzing_with_the_reason(name, reason):
+    with pytest.raises(LocalOnlyError, match=reason):
+        getattr(CloudEnvironment(client=None), name)

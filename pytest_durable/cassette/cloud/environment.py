@@ -266,6 +266,8 @@ _LOCAL_ONLY = {
     "mock_step": "step bodies run inside Lambda, where a test cannot replace them",
     "step_mocks": "step bodies run inside Lambda, where a test cannot replace them",
     "settings": "the deployed function's own configuration applies",
+    "faults": "AWS's service answers as it does; only the local fake injects faults",
+    "fuzz": "re-invocation fuzzing kills and re-invokes local sandboxes, not Lambda's",
 }
 
 
