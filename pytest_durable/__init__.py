@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from pytest_durable.lazy import lazy_exports
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, the table below
-    from pytest_durable.cassette.pytest_plugin import ReplayChecker
+    from pytest_durable.cassette.replay.checker import ReplayChecker
     from pytest_durable.clock import VirtualClock
     from pytest_durable.errors import (
         ClockPatchError,
@@ -87,7 +87,7 @@ _HOMES = {
     "FaultPlan": "pytest_durable.transport.faults",
     "InjectedFault": "pytest_durable.transport.faults",
     "DurableEndpoint": "pytest_durable.plugin",
-    "ReplayChecker": "pytest_durable.cassette.pytest_plugin",
+    "ReplayChecker": "pytest_durable.cassette.replay.checker",
 }
 __getattr__ = lazy_exports(globals(), _HOMES)
 

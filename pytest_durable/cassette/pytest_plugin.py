@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,8 +31,7 @@ if TYPE_CHECKING:
     from pytest_durable.cassette.cloud.environment import CloudEnvironment
     from pytest_durable.cassette.cloud.functions import FunctionMap
     from pytest_durable.cassette.recording.recorder import CloudSettings
-    from pytest_durable.cassette.replay.bulk import ReplaySummary
-    from pytest_durable.cassette.replay.report import ReplayReport
+    from pytest_durable.cassette.replay.checker import ReplayChecker
     from pytest_durable.runner.environment import DurableEnvironment
     from pytest_durable.runner.settings import DurableSettings
 
@@ -378,82 +377,10 @@ def _cloud(
     config.stash[_WRITTEN].extend(session.written)
 
 
-class ReplayChecker:
-    """The ``durable_replay`` fixture: replay the current code against recorded executions."""
-
-    def __init__(self, cassette_dir: Path) -> None:
-        self.cassette_dir = cassette_dir
-
-    def path(self, cassette: str | Path) -> Path:
-        """A cassette by path, or by name relative to the cassette directory (``.yaml``
-        optional)."""
-        given = Path(cassette)
-        for candidate in (given, self.cassette_dir / given):
-            for path in (candidate, candidate.with_name(candidate.name + ".yaml")):
-                if path.is_file():
-                    return path
-        raise FileNotFoundError(
-            f"No cassette {cassette!r} (looked at {given} and under {self.cassette_dir})"
-        )
-
-    def check(
-        self,
-        handler: Any,
-        cassette: str | Path,
-        *,
-        execution: int | str | None = None,
-        deep: bool = True,
-    ) -> list[ReplayReport]:
-        """Replay every recorded execution of the cassette (or the one given); fail with the
-        report of the first that diverges (:class:`NonDeterminismError`)."""
-        from pytest_durable.cassette.replay.replayer import assert_replays  # noqa: PLC0415 - lazy
-
-        chosen = None if execution is None else [execution]
-        return assert_replays(handler, self.path(cassette), executions=chosen, deep=deep)
-
-    def report(
-        self, handler: Any, cassette: str | Path, *, execution: int | str = 0, deep: bool = True
-    ) -> ReplayReport:
-        """The report of one recorded execution, without failing."""
-        from pytest_durable.cassette.replay.replayer import replay_execution  # noqa: PLC0415 - lazy
-
-        return replay_execution(handler, self.path(cassette), execution=execution, deep=deep)
-
-    def production(
-        self,
-        handler: Any,
-        *,
-        arns: Iterable[str] = (),
-        files: Iterable[str | Path] = (),
-        function: str | None = None,
-        statuses: Iterable[str] = ("RUNNING",),
-        client: Any = None,
-        deep: bool = True,
-    ) -> ReplaySummary:
-        """Replay executions read from AWS (``arns``; every execution of ``function`` with one
-        of ``statuses``) and saved history files; fail with the first divergence, or with the
-        executions that could not be read. ``client``: a boto3 ``lambda`` client (default: one
-        from the usual AWS configuration). Read-only calls only."""
-        from pytest_durable.cassette.replay.bulk import replay_production  # noqa: PLC0415
-
-        summary = replay_production(
-            handler,
-            arns=arns,
-            files=files,
-            function=function,
-            statuses=statuses,
-            client=client,
-            deep=deep,
-        )
-        return summary.raise_for_divergence()
-
-    def cassettes(self, pattern: str = "**/*.yaml") -> list[Path]:
-        """Cassette files under the cassette directory, sorted."""
-        return sorted(path for path in self.cassette_dir.glob(pattern) if path.is_file())
-
-
 @pytest.fixture
 def durable_replay(durable_cassette_dir: Path) -> ReplayChecker:
     """Replay the current handler against recorded executions:
     ``durable_replay.check(handler, "examples/test_orders/test_happy_path")``."""
+    from pytest_durable.cassette.replay.checker import ReplayChecker  # noqa: PLC0415 - lazy
+
     return ReplayChecker(durable_cassette_dir)

@@ -5,5 +5,6 @@
 - :mod:`.seams`: the two points of the SDK the replay observes and blocks;
 - :mod:`.positions`: operation Ids as positions (how a moved step is recognised);
 - :mod:`.production`, :mod:`.bulk`: executions read from AWS or saved histories, replayed in bulk;
+- :mod:`.checker`: ``ReplayChecker``, the ``durable_replay`` fixture's object;
 - :mod:`.cli`: the `pytest-durable replay` command.
 """
