@@ -108,7 +108,20 @@ def _answer(router: Router, request: AWSPreparedRequest) -> HttpResponse:
         body = body.encode()
     elif hasattr(body, "read"):
         body = body.read()
-    return router.handle(request.method, path, dict(request.headers.items()), body)
+    return router.handle(request.method, path, _text_headers(request), body)
+
+
+def _text_headers(request: AWSPreparedRequest) -> dict[str, str]:
+    """The request's headers as the HTTP transport hands them to the router: text.
+
+    botocore keeps some header values as bytes after signing (``X-Amz-Invocation-Type`` of an
+    ``Invoke``, for one); over a socket they arrive as ISO-8859-1 text, so they are read the same
+    way here and one router sees one shape from both transports.
+    """
+    return {
+        name: value.decode("iso-8859-1") if isinstance(value, bytes) else value
+        for name, value in request.headers.items()
+    }
 
 
 def _response(request: AWSPreparedRequest, answer: HttpResponse) -> AWSResponse:

@@ -9,6 +9,7 @@ from cassette_handlers import declined, fulfilment, orders
 
 from pytest_durable.cassette.cloud.environment import Polling
 from pytest_durable.errors import CloudRunError, CloudTimeoutError
+from pytest_durable.transport.inprocess import make_client
 
 
 def test_invoke_answers_202_with_the_durable_execution_arn(standin):
@@ -19,6 +20,17 @@ def test_invoke_answers_202_with_the_durable_execution_arn(standin):
     arn = response["DurableExecutionArn"]
     assert arn.startswith("arn:aws:lambda:eu-west-1:210987654321:function:orders:$LATEST/")
     assert "/durable-execution/" in arn
+
+
+def test_invoke_through_the_in_process_client_reaches_the_stand_in(standin):
+    # Regression: botocore keeps X-Amz-Invocation-Type as bytes; the in-process transport passed
+    # it on as b'Event' and the stand-in refused every in-process Invoke.
+    standin.lambda_.register("orders", orders)
+    client = make_client(standin.lambda_, region="eu-west-1")
+    response = client.invoke(FunctionName="orders", InvocationType="Event", Payload=b"{}")
+
+    assert response["StatusCode"] == 202
+    assert "/durable-execution/" in response["DurableExecutionArn"]
 
 
 def test_invoke_of_an_unknown_function_is_resource_not_found(standin):
