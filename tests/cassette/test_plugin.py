@@ -244,6 +244,9 @@ def test_a_local_run_never_overwrites_a_cloud_cassette(project):
     before = _cassette(project).read_text()
 
     result = _run(project, "--durable-record-mode=all")
-    result.assert_outcomes(passed=1, warnings=1)
+    # Our warning is asserted by its text, not by the session's warning count: an in-process
+    # pytester session also warns that already-imported plugin modules cannot be rewritten
+    # whenever an earlier test in the same worker imported them (xdist decides which do).
+    result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*not overwriting*recorded in cloud mode*"])
     assert _cassette(project).read_text() == before
