@@ -187,6 +187,14 @@ class DurableRunError(DurableTestError):
     result: Any = None
 
 
+def hide_frames_of_run_errors(excinfo: Any) -> bool:
+    """A ``__tracebackhide__`` for the frames that drive a run: pytest leaves them out of a
+    failure whose error is a :class:`DurableRunError` (its message says what stopped the run;
+    the frames are only the scheduler's), so the failure points at the test's own line. For
+    any other error, a bug in the fake included, they stay."""
+    return bool(excinfo.errisinstance(DurableRunError))
+
+
 class HandlerContractError(DurableRunError):
     """The handler's answer is not a durable invocation output."""
 

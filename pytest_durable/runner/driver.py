@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from pytest_durable.clock import VirtualClock
+from pytest_durable.errors import hide_frames_of_run_errors
 from pytest_durable.parsing import Duration, to_seconds
 from pytest_durable.runner.callbacks import CallbackEntry, CallbackHandle, select_callback
 from pytest_durable.runner.goals import Goal, GoalKind
@@ -110,6 +111,7 @@ class ExecutionDriver:
     def run(self) -> ExecutionResult:
         """Drive until the execution ends, answering callbacks with the declared responders,
         running chained-invoke targets and moving the virtual clock to each timer."""
+        __tracebackhide__ = hide_frames_of_run_errors
         self.scheduler.drive(Goal(GoalKind.END, self.arn))
         return self.result()
 
@@ -120,6 +122,7 @@ class ExecutionDriver:
 
         Callbacks in ``ignore`` (handles, ids or names) do not count as blocking: the test
         leaves them to their timeouts and waits for the next thing it must answer."""
+        __tracebackhide__ = hide_frames_of_run_errors
         ids, names = ignore_sets(ignore, self._callback_handles())
         self.scheduler.drive(Goal(GoalKind.BLOCKED, self.arn, ignored_ids=ids, ignored_names=names))
         return self
@@ -128,6 +131,7 @@ class ExecutionDriver:
         """Let ``duration`` of virtual time pass: every timer, responder answer and
         re-invocation due in that window happens, in order, for every execution the test
         started. Returns the driver."""
+        __tracebackhide__ = hide_frames_of_run_errors
         target = self.clock.now_ms() + int(to_seconds(duration) * 1000)
         self.scheduler.drive(Goal(GoalKind.UNTIL, self.arn, until_ms=target))
         return self

@@ -17,6 +17,7 @@ from typing import Any
 from aws_durable_execution_sdk_python import __about__ as sdk_about
 
 from pytest_durable.clock import VirtualClock
+from pytest_durable.errors import hide_frames_of_run_errors
 from pytest_durable.runner.callbacks import CallbackResponder, ResponderRegistry
 from pytest_durable.runner.checkpoints import CheckpointLog
 from pytest_durable.runner.contract import check_handler
@@ -363,6 +364,7 @@ class DurableEnvironment:
         """Run an execution to its end, re-invoking the handler as Lambda would, and return the
         result. ``event`` is JSON-encoded as the execution input; pass ``input_payload`` to give
         the input text verbatim instead."""
+        __tracebackhide__ = hide_frames_of_run_errors
         driver = self.start(
             handler,
             event,

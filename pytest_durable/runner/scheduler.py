@@ -43,6 +43,7 @@ from pytest_durable.errors import (
     HandlerContractError,
     InvocationFailedError,
     TooManyInvocationsError,
+    hide_frames_of_run_errors,
 )
 from pytest_durable.runner.callbacks import CallbackHandle, ResponderRegistry
 from pytest_durable.runner.checkpoints import CheckpointLog
@@ -242,6 +243,7 @@ class Scheduler:
     def drive(self, goal: Goal) -> None:
         """Drive every execution a test started (and the autonomous ones) until ``goal`` is
         reached; raise what stopped the goal's execution, if anything did."""
+        __tracebackhide__ = hide_frames_of_run_errors
         with self._drive_lock:
             self._driving = True
             try:

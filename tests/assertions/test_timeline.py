@@ -8,7 +8,9 @@ import pytest
 from aws_durable_execution_sdk_python import DurableContext, durable_execution
 from aws_durable_execution_sdk_python.config import Duration
 
+from pytest_durable import ExecutionBlockedError
 from pytest_durable.assertions.timeline import render_timeline, render_timelines
+from pytest_durable.errors import hide_frames_of_run_errors
 
 FAILING_EXAMPLE = """
 import datetime
@@ -121,6 +123,26 @@ def test_an_execution_that_stopped_early_shows_where_it_stopped(outcome):
             "    approval * Callback * STARTED  +0.*",
         ]
     )
+
+
+def test_a_stopped_run_points_at_the_test_not_at_the_scheduler(outcome):
+    text = outcome.stdout.str()
+    blocked = text[
+        text.index("_ test_blocked _") : text.index(
+            "- durable timeline -", text.index("_ test_blocked _")
+        )
+    ]
+    assert ">       durable.run(approval)" in blocked
+    for internal in ("runner/environment.py", "runner/driver.py", "runner/scheduler.py"):
+        assert internal not in blocked, blocked
+
+
+def test_only_errors_that_stop_a_run_hide_the_drive_frames():
+    for error, hidden in [(ExecutionBlockedError("waits"), True), (KeyError("a bug"), False)]:
+        try:
+            raise error
+        except Exception:
+            assert hide_frames_of_run_errors(pytest.ExceptionInfo.from_current()) is hidden
 
 
 def test_only_failed_tests_with_the_durable_fixture_get_a_timeline(outcome):
