@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, the table bel
         TooManyInvocationsError,
         UnusedStepMockError,
     )
-    from pytest_durable.plugin import DurableEndpoint
+    from pytest_durable.plugin.fixtures import DurableEndpoint
     from pytest_durable.runner import (
         Attempt,
         CheckpointCall,
@@ -86,7 +86,7 @@ _HOMES = {
     "FuzzReport": "pytest_durable.runner.fuzzing",
     "FaultPlan": "pytest_durable.transport.faults",
     "InjectedFault": "pytest_durable.transport.faults",
-    "DurableEndpoint": "pytest_durable.plugin",
+    "DurableEndpoint": "pytest_durable.plugin.fixtures",
     "ReplayChecker": "pytest_durable.cassette.replay.checker",
 }
 __getattr__ = lazy_exports(globals(), _HOMES)

@@ -7,7 +7,8 @@
 - :mod:`.local`: a local run saved as a cassette;
 - :mod:`.replay`: the determinism replay (``Replayer``), of cassettes and of production
   executions, and the ``pytest-durable replay`` command;
-- :mod:`.pytest_plugin`: the pytest fixtures.
+- :mod:`.engine`: what a ``durable_cloud`` test runs (local or cloud, its cassette, its
+  functions, cloud settings), on plain values from the pytest layer (``pytest_durable.plugin``).
 
 Names are loaded on first use: ``pytest-durable serve`` and a plain ``import pytest_durable``
 do not pay for YAML, vcrpy or the replayer.

@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConn
 from http_helpers import Served, connect, label, read_response, request_bytes
 from http_subprocess_handlers import wait_a_day
 
-from pytest_durable.plugin import DurableEndpoint
+from pytest_durable.plugin.fixtures import DurableEndpoint
 from pytest_durable.runner.lambda_process import SubprocessHandler
 from pytest_durable.service import DurableService
 from pytest_durable.transport import Router

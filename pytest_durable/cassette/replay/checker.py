@@ -1,7 +1,7 @@
 """``ReplayChecker``, what the ``durable_replay`` fixture hands a test: the determinism replay of
 cassettes found by name under the cassette directory, and of production executions.
 
-The fixture (``cassette/pytest_plugin.py``) only builds it; the work is here and in the
+The fixture (``plugin/cloud_fixtures.py``) only builds it; the work is here and in the
 replayer.
 """
 
