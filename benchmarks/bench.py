@@ -21,10 +21,11 @@ result is checked (SUCCEEDED, expected output): a broken run is not a data point
 ``steps_10000`` runs each runner in a child process of its own, once per repetition, so that its
 peak memory (``VmHWM`` after a reset, minus the resident size before the run) is its own.
 
-Then the fixed costs: the ``durable`` fixture per test (a pytest run of many one-line tests with
-and without it, in child processes), and what the installed plugin adds to a pytest session that
-never uses it (``python -X importtime`` of ``pytest_durable.plugin``, modules imported, and whole
-sessions with and without ``-p no:durable``).
+Then the fixed costs: the ``durable`` fixture per test and once per session (pytest runs of 200
+and 1000 one-line tests with and without it, in child processes), and what the installed plugin
+adds to a pytest session that never uses it (``python -X importtime`` of
+``pytest_durable.plugin``, modules imported, and whole sessions with and without
+``-p no:durable``).
 
 Wall time is read through ``_Real.perf_counter``, captured before any environment starts. The
 engine (time-machine) leaves ``time.perf_counter`` alone and makes ``time.time`` follow the
@@ -452,7 +453,10 @@ def warm_up(runners: tuple[str, ...]) -> None:
 
 # ---------------------------------------------------------------------------------- fixed costs
 
-_FIXTURE_TESTS = 200
+#: Session sizes for the fixture's cost: the slope between them is the steady per-test cost, what
+#: is left at the smaller size is the once-per-session cost (the lazy plugin's first imports of
+#: botocore, boto3 and the runner, the client pool's first client).
+_FIXTURE_TESTS = (200, 1000)
 
 
 def _pytest_session(directory: Path, *extra: str) -> float:
@@ -472,48 +476,56 @@ def _pytest_session(directory: Path, *extra: str) -> float:
     return elapsed
 
 
+def _fixture_sessions(root: Path, tests: int) -> tuple[Path, Path]:
+    """Two session directories of ``tests`` tests each: with the fixture running an empty
+    handler, and without it (the same module, the SDK imported in both)."""
+    body = textwrap.dedent(
+        f"""
+        import pytest
+        from aws_durable_execution_sdk_python import durable_execution
+
+        @durable_execution
+        def handler(event, context):
+            return event
+
+        @pytest.mark.parametrize("n", range({tests}))
+        def test_it(n, {{fixture}}):
+            {{body}}
+        """
+    )
+    with_fixture, without = root / f"with_{tests}", root / f"without_{tests}"
+    for directory, fixture, test_body in (
+        (with_fixture, "durable", 'assert durable.run(handler, n).status == "SUCCEEDED"'),
+        (without, "request", "assert handler is not None"),
+    ):
+        directory.mkdir()
+        (directory / "test_it.py").write_text(body.format(fixture=fixture, body=test_body))
+        (directory / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider\n")
+    return with_fixture, without
+
+
 def fixture_cost(reps: int) -> list[str]:
-    """Per-test cost of the ``durable`` fixture with an empty handler: a session of
-    ``_FIXTURE_TESTS`` such tests minus one of as many tests without the fixture."""
+    """Cost of the ``durable`` fixture with an empty handler, in two parts: per test (the slope
+    of the with-minus-without difference between a small and a large session) and once per
+    session (the difference at the small size, less the small size's per-test share)."""
+    small, large = _FIXTURE_TESTS
+    extra: dict[int, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        (root / "with_fixture").mkdir()
-        (root / "without").mkdir()
-        body = textwrap.dedent(
-            f"""
-            import pytest
-            from aws_durable_execution_sdk_python import durable_execution
-
-            @durable_execution
-            def handler(event, context):
-                return event
-
-            @pytest.mark.parametrize("n", range({_FIXTURE_TESTS}))
-            def test_it(n, {{fixture}}):
-                {{body}}
-            """
-        )
-        (root / "with_fixture" / "test_fixture.py").write_text(
-            body.format(
-                fixture="durable", body='assert durable.run(handler, n).status == "SUCCEEDED"'
-            )
-        )
-        (root / "without" / "test_plain.py").write_text(
-            body.format(fixture="request", body="assert handler is not None")
-        )
-        for directory in ("with_fixture", "without"):
-            (root / directory / "pytest.ini").write_text(
-                "[pytest]\naddopts = -p no:cacheprovider\n"
-            )
-        with_times, without_times = [], []
-        for _ in range(reps):
-            with_times.append(_pytest_session(root / "with_fixture"))
-            without_times.append(_pytest_session(root / "without"))
-    per_test = (statistics.median(with_times) - statistics.median(without_times)) / _FIXTURE_TESTS
+        for tests in (small, large):
+            with_fixture, without = _fixture_sessions(root, tests)
+            with_times, without_times = [], []
+            for _ in range(reps):
+                with_times.append(_pytest_session(with_fixture))
+                without_times.append(_pytest_session(without))
+            extra[tests] = statistics.median(with_times) - statistics.median(without_times)
+    per_test = (extra[large] - extra[small]) / (large - small)
+    once = extra[small] - per_test * small
     return [
-        f"durable fixture, empty handler: {per_test * 1000:.2f} ms per test "
-        f"(sessions of {_FIXTURE_TESTS} tests, median of {reps}: with "
-        f"{statistics.median(with_times):.2f} s, without {statistics.median(without_times):.2f} s)"
+        f"durable fixture, empty handler: {per_test * 1000:.2f} ms per test (slope between "
+        f"sessions of {small} and {large} tests, median of {reps}) plus {once * 1000:.0f} ms "
+        f"once per session; {extra[small] / small * 1000:.2f} ms per test averaged over a "
+        f"{small}-test session"
     ]
 
 
