@@ -13,8 +13,9 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
-from pytest_durable.errors import ResourceNotFoundException
+from pytest_durable.errors import ResourceConflictException, ResourceNotFoundException
 from pytest_durable.parsing import parse_function_name
 from pytest_durable.service.history import error_of, record_event, result_of
 from pytest_durable.service.model import (
@@ -91,6 +92,22 @@ class ServiceBase:
                 for operation in execution.operations.values():
                     if operation.callback_id is not None:
                         self._callbacks[operation.callback_id] = (execution.arn, operation.id)
+
+    def seed_operations(self, arn: str, operations: Iterable[Operation]) -> None:
+        """Lambda's side, for a replay: give an execution that no invocation is running the
+        operations recorded elsewhere (a cassette, a production history), as the state its next
+        invocation is handed. Each is copied, so the caller's objects never become the
+        service's; callback ids are indexed as a checkpoint would index them."""
+        with self._locked():
+            execution = self.execution(arn)
+            if execution.active_invocation is not None:
+                raise ResourceConflictException(
+                    "Cannot seed operations while an invocation of the execution is in progress"
+                )
+            for operation in operations:
+                execution.operations[operation.id] = replace(operation)
+                if operation.callback_id is not None:
+                    self._callbacks[operation.callback_id] = (arn, operation.id)
 
     def add_checkpoint_listener(self, listener: Callable[[str, Wire, Wire], None]) -> None:
         """Call ``listener(arn, request, response)`` after every accepted checkpoint."""

@@ -150,9 +150,7 @@ class Replayer:
                 input_payload=recorded.input_payload,
                 function_name=recorded.function_name,
             )
-            execution = environment.service.execution(driver.arn)
-            for operation in self._view.values():
-                execution.operations[operation.id] = replace(operation)
+            environment.service.seed_operations(driver.arn, self._view.values())
             with observe(driver.arn) as observation, _quiet_sdk():
                 outcome = driver.invoke()
             calls = environment.checkpoints.calls(driver.arn)
